@@ -1,0 +1,47 @@
+package flow_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/matryer/is"
+	"github.com/sqsflow/sqsflow/flow"
+)
+
+func TestWindow(t *testing.T) {
+	is := is.New(t)
+	_, err := flow.NewWindow(0)
+	is.True(err != nil)
+
+	w, err := flow.NewWindow(10)
+	is.NoErr(err)
+	ctx := context.Background()
+	n, err := w.Acquire(ctx, 7)
+	is.NoErr(err)
+	is.Equal(n, 7)
+	n, err = w.Acquire(ctx, 7) // only 3 left
+	is.NoErr(err)
+	is.Equal(n, 3)
+	is.Equal(w.InFlight(), 10)
+
+	// Full: Acquire waits until a release.
+	got := make(chan int)
+	go func() {
+		n, _ := w.Acquire(ctx, 5)
+		got <- n
+	}()
+	w.Release(2)
+	is.Equal(<-got, 2)
+	is.Equal(w.Peak(), 10)
+
+	// A cancelled context ends the wait.
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	_, err = w.Acquire(cctx, 1)
+	is.Equal(err, context.Canceled)
+
+	_, err = w.Acquire(ctx, 0)
+	is.True(err != nil)
+	w.Release(100) // over-release frees everything, no panic
+	is.Equal(w.InFlight(), 0)
+}

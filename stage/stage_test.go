@@ -179,7 +179,7 @@ func TestFlatMapReferences(t *testing.T) {
 		return nil
 	})
 	is.NoErr(p.Run(context.Background()))
-	is.Equal(got.Len(), 5) // 1.0, 2.0, 3.0, 3.1, 3.2
+	is.Equal(got.Len(), 5)                   // 1.0, 2.0, 3.0, 3.1, 3.2
 	is.Equal(src.Outcome(0), flowtest.Acked) // no children: done at once
 	is.Equal(src.Outcome(1), flowtest.Acked)
 	is.Equal(src.Outcome(2), flowtest.Failed) // one child failed

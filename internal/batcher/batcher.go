@@ -1,0 +1,136 @@
+// Package batcher groups entries into batches for AWS's batch APIs
+// (DeleteMessageBatch, ChangeMessageVisibilityBatch, PublishBatch,
+// SendMessageBatch): a batch is flushed when it is full or when the first
+// entry in it has waited the linger time, and several flushes may be in
+// flight at once. Adding blocks while all flush slots are busy, so a slow
+// endpoint slows the producers instead of growing a queue.
+package batcher
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+)
+
+// Options configure a Batcher.
+type Options struct {
+	// Size is the largest batch (1-10 for AWS; default 10).
+	Size int
+	// Linger is how long the first entry of a batch may wait for the batch to
+	// fill (default 5ms).
+	Linger time.Duration
+	// MaxInFlight is how many flushes may run at once (default 4).
+	MaxInFlight int
+}
+
+func (o *Options) setDefaults() error {
+	if o.Size == 0 {
+		o.Size = 10
+	}
+	if o.Linger == 0 {
+		o.Linger = 5 * time.Millisecond
+	}
+	if o.MaxInFlight == 0 {
+		o.MaxInFlight = 4
+	}
+	switch {
+	case o.Size < 1:
+		return fmt.Errorf("batch size %d: must be at least 1", o.Size)
+	case o.Linger < 0:
+		return fmt.Errorf("linger %v: must not be negative", o.Linger)
+	case o.MaxInFlight < 1:
+		return fmt.Errorf("flushes in flight %d: must be at least 1", o.MaxInFlight)
+	}
+	return nil
+}
+
+// A Batcher collects entries of type E and calls flush with batches of them.
+// Add may be called from any goroutine; Run must be running for Add to make
+// progress.
+type Batcher[E any] struct {
+	opts  Options
+	flush func(ctx context.Context, batch []E)
+	in    chan E
+
+	mu     sync.RWMutex // held for reading by Add while it sends, for writing by Close
+	closed bool
+}
+
+// New returns a batcher that calls flush with each batch, from its own
+// goroutines (up to MaxInFlight at once). flush owns its batch and must
+// handle its own errors and retries.
+func New[E any](opts Options, flush func(ctx context.Context, batch []E)) (*Batcher[E], error) {
+	if err := opts.setDefaults(); err != nil {
+		return nil, err
+	}
+	return &Batcher[E]{opts: opts, flush: flush, in: make(chan E, opts.Size)}, nil
+}
+
+// Add queues e for a batch. It blocks while the batcher is at capacity. It
+// returns false, without queueing e, if the batcher has been closed.
+func (b *Batcher[E]) Add(e E) bool {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	if b.closed {
+		return false
+	}
+	b.in <- e
+	return true
+}
+
+// Close stops the batcher from accepting entries; Run flushes what it holds
+// and returns. Close may be called more than once.
+func (b *Batcher[E]) Close() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !b.closed {
+		b.closed = true
+		close(b.in)
+	}
+}
+
+// Run collects entries and flushes batches until Close has been called and
+// every flush has returned. ctx is passed to flush.
+func (b *Batcher[E]) Run(ctx context.Context) {
+	slots := make(chan struct{}, b.opts.MaxInFlight)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	dispatch := func(batch []E) {
+		slots <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			b.flush(ctx, batch)
+		})
+	}
+
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	var batch []E
+	for {
+		select {
+		case e, ok := <-b.in:
+			if !ok {
+				if len(batch) > 0 {
+					dispatch(batch)
+				}
+				return
+			}
+			if batch == nil {
+				batch = make([]E, 0, b.opts.Size)
+				timer.Reset(b.opts.Linger)
+			}
+			batch = append(batch, e)
+			if len(batch) == b.opts.Size {
+				timer.Stop()
+				dispatch(batch)
+				batch = nil
+			}
+		case <-timer.C:
+			if len(batch) > 0 {
+				dispatch(batch)
+				batch = nil
+			}
+		}
+	}
+}

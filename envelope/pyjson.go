@@ -250,7 +250,7 @@ func (sc *scanner) rewrite(dst []byte, depth int) ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		if strings.ContainsAny(tok, ".eE") {
+		if isFloatToken(tok) && !isPyRepr(tok) {
 			if f, err := strconv.ParseFloat(tok, 64); err == nil {
 				return appendPyFloat(dst, f), nil
 			}
@@ -266,25 +266,60 @@ func (sc *scanner) rewrite(dst []byte, depth int) ([]byte, error) {
 }
 
 func (sc *scanner) rewriteString(dst []byte) ([]byte, error) {
-	raw, esc, err := sc.str()
+	// Fast path: printable ASCII without escapes is copied as it is.
+	start := sc.i
+	for i := start + 1; i < len(sc.s); i++ {
+		c := sc.s[i]
+		if c == '"' {
+			sc.i = i + 1
+			return append(dst, sc.s[start:sc.i]...), nil
+		}
+		if c == '\\' || c < 0x20 || c >= 0x7f {
+			break
+		}
+	}
+	raw, _, err := sc.str()
 	if err != nil {
 		return nil, err
-	}
-	if !esc && isPlainASCII(raw) {
-		dst = append(dst, '"')
-		dst = append(dst, raw...)
-		return append(dst, '"'), nil
 	}
 	return appendPyString(dst, unescape(raw)), nil
 }
 
-// isPlainASCII reports whether s is printable ASCII (no escaping needed
-// besides '"' and '\\', which a raw JSON string cannot hold unescaped).
-func isPlainASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f {
-			return false
+// isFloatToken reports whether a number token has a fraction or exponent.
+func isFloatToken(tok string) bool {
+	for i := 0; i < len(tok); i++ {
+		if c := tok[i]; c == '.' || c == 'e' || c == 'E' {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// isPyRepr reports whether a number token with a fraction is already
+// written as Python's repr writes its float: fixed notation, no exponent, no
+// trailing zeros (but for "d.0"), at most 15 significant digits (so they are
+// the shortest that round-trip) and a decimal exponent in (-4, 16].
+func isPyRepr(tok string) bool {
+	if tok[0] == '-' {
+		tok = tok[1:]
+	}
+	dot := strings.IndexByte(tok, '.')
+	if dot < 0 || strings.ContainsAny(tok, "eE") {
+		return false
+	}
+	intPart, frac := tok[:dot], tok[dot+1:]
+	if frac != "0" && frac[len(frac)-1] == '0' {
+		return false
+	}
+	sig := len(intPart) + len(frac)
+	if intPart == "0" {
+		lead := len(frac) - len(strings.TrimLeft(frac, "0"))
+		if lead > 3 && frac != "0" {
+			return false // 0.0000x: Python writes 1e-05
+		}
+		sig = len(frac) - lead
+	} else if frac == "0" {
+		sig = len(intPart)
+	}
+	return sig <= 15 && len(intPart) <= 16
 }

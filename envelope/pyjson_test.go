@@ -3,7 +3,10 @@ package envelope
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/matryer/is"
@@ -113,4 +116,54 @@ func TestMarshalPyKeepsValues(t *testing.T) {
 	var back map[string]any
 	is.NoErr(json.Unmarshal(out, &back))
 	is.True(reflect.DeepEqual(back, in))
+}
+
+// FuzzIsPyRepr checks the fast path of the number rewrite: a token it takes
+// as already in Python's form must be exactly what repr writes.
+func FuzzIsPyRepr(f *testing.F) {
+	for _, s := range []string{"12.5", "0.0", "-0.0", "0.0001", "0.00001", "100.0", "1.50",
+		"123456789012345.6", "1234567890123456.7", "0.1234567890123456", "9007199254740993.0", "5e-324"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, tok string) {
+		sc := scanner{s: tok}
+		if n, err := sc.number(); err != nil || n != tok || !strings.ContainsAny(tok, ".eE") {
+			return
+		}
+		if !isPyRepr(tok) {
+			return
+		}
+		v, err := strconv.ParseFloat(tok, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := string(appendPyFloat(nil, v)); got != tok {
+			t.Fatalf("isPyRepr(%q) but repr is %q", tok, got)
+		}
+	})
+}
+
+// TestRewritePyFloatsFromEncodingJSON checks that floats as encoding/json
+// writes them come out as Python's repr writes them, over many magnitudes.
+func TestRewritePyFloatsFromEncodingJSON(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < 20000; i++ {
+		f := r.Float64() * math.Pow(10, float64(r.IntN(50)-25))
+		if r.IntN(4) == 0 {
+			f = math.Round(f*100) / 100 // prices and the like
+		}
+		tok, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := string(appendPyFloat(nil, f))
+		if !strings.ContainsAny(string(tok), ".eE") {
+			continue // integral: encoding/json writes an integer, which stays one
+		}
+		got, err := rewritePy(nil, string(tok))
+		if err != nil || string(got) != want {
+			t.Fatalf("rewritePy(%s) = %s, %v; want %s", tok, got, err, want)
+		}
+	}
 }

@@ -36,6 +36,13 @@ type Envelope interface {
 	Open(payload string) (Opened, error)
 }
 
+// The envelopes of this package implement Envelope.
+var (
+	_ Envelope = (*JSONBase)(nil)
+	_ Envelope = (*ProtobufBase)(nil)
+	_ Envelope = rawEnvelope{}
+)
+
 // Opened is what an envelope found in a payload.
 type Opened struct {
 	// Data is the message data: JSON text for the JSON base, the serialized

@@ -12,10 +12,6 @@ import (
 	"github.com/sqsflow/sqsflow/flow"
 )
 
-// ErrDecode is the Kind of the error a decode stage fails a message with
-// when its data does not decode into the stage's type.
-var ErrDecode = errors.New("data does not decode into the target type")
-
 // DecodeOption configures DecodeJSON, DecodeProto and DecodeRawJSON.
 type DecodeOption func(*decodeOptions)
 

@@ -87,11 +87,13 @@ func newError(op, field string, kind, cause error) *Error {
 	return &Error{Op: op, Field: field, Kind: kind, Err: cause}
 }
 
-// withOp returns err with Op set to op when it is an *Error without one.
+// withOp returns err with Op set to op when it is an *Error without one
+// (a copy: the original may be shared).
 func withOp(err error, op string) error {
-	var e *Error
-	if errors.As(err, &e) && e.Op == "" {
-		e.Op = op
+	if e, ok := err.(*Error); ok && e.Op == "" {
+		c := *e
+		c.Op = op
+		return &c
 	}
 	return err
 }

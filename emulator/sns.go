@@ -1,0 +1,7 @@
+package emulator
+
+var snsActions = map[string]queryHandler{}
+
+type topic struct{}
+
+type subscription struct{}

@@ -1,0 +1,321 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/sqsflow/sqsflow/envelope"
+	"github.com/sqsflow/sqsflow/flow"
+	"github.com/sqsflow/sqsflow/internal/attrconv"
+	"github.com/sqsflow/sqsflow/internal/awsiface"
+	"github.com/sqsflow/sqsflow/internal/batcher"
+)
+
+// consumer is the running part of a source: receivers, the in-flight window,
+// batched deletes and visibility changes, the poison path and the heartbeat.
+type consumer struct {
+	opts  Options
+	p     *flow.Pipeline
+	st    *flow.Stage
+	log   *slog.Logger
+	stats *Stats
+
+	// Set by setup, before anything runs.
+	sqs         awsiface.SQS
+	queueURL    string
+	dlqURL      string        // "" when the queue has no dead-letter queue
+	visibility  time.Duration // the visibility timeout messages are received with
+	fifo        bool
+	reprovision func(ctx context.Context) error // nil when provisioning is off
+
+	window  *flow.Window
+	deletes *batcher.Batcher[string]    // receipt handles
+	changes *batcher.Batcher[change]    // nacks, releases, heartbeat extensions
+	poison  *batcher.Batcher[*inflight] // messages to move to the dead-letter queue
+
+	mu       sync.Mutex
+	inflight map[*inflight]struct{}
+}
+
+// inflight is one received message until it is finished.
+type inflight struct {
+	receipt      Receipt
+	msg          types.Message
+	receiveCount int
+	deadline     time.Time // when its visibility expires; guarded by consumer.mu
+	gaveUp       bool      // the heartbeat reached MaxExtension; guarded by consumer.mu
+}
+
+// change is one ChangeMessageVisibility entry.
+type change struct {
+	receipt string
+	timeout time.Duration
+}
+
+// receive runs one long-polling receiver until ctx (the source context) ends.
+func (c *consumer) receive(ctx context.Context, send chan<- flow.Msg[envelope.Delivery]) error {
+	failures := 0
+	for {
+		n, err := c.window.Acquire(ctx, c.opts.MaxMessages)
+		if err != nil {
+			return nil
+		}
+		c.stats.Requests.Add(1)
+		out, err := c.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    aws.String(c.queueURL),
+			MaxNumberOfMessages:         int32(n),
+			WaitTimeSeconds:             int32(c.opts.WaitTime / time.Second),
+			VisibilityTimeout:           int32(c.visibility / time.Second),
+			MessageSystemAttributeNames: []types.MessageSystemAttributeName{types.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			c.window.Release(n)
+			if ctx.Err() != nil {
+				return nil // stopping: the long poll was abandoned
+			}
+			if fatal := c.receiveFailed(ctx, err, &failures); fatal != nil {
+				return fatal
+			}
+			continue
+		}
+		failures = 0
+		c.stats.Received.Add(int64(len(out.Messages)))
+		c.window.Release(n - len(out.Messages))
+		for i, m := range out.Messages {
+			if !c.deliver(ctx, send, m) {
+				// Stopping: what was received but not passed on goes back.
+				for _, rest := range out.Messages[i+1:] {
+					c.window.Release(1)
+					c.release(aws.ToString(rest.ReceiptHandle))
+				}
+				return nil
+			}
+		}
+	}
+}
+
+// receiveFailed handles a failed ReceiveMessage: a queue that no longer
+// exists is provisioned again (or stops the pipeline when provisioning is
+// off); anything else is retried after a growing delay.
+func (c *consumer) receiveFailed(ctx context.Context, err error, failures *int) error {
+	*failures++
+	var gone *types.QueueDoesNotExist
+	if errors.As(err, &gone) {
+		if c.reprovision == nil {
+			return fmt.Errorf("receive from %s: the queue does not exist and provisioning is off: %w", c.queueURL, err)
+		}
+		c.log.Warn("sqsflow: queue disappeared; provisioning it again", "queue", c.queueURL, "err", err)
+		if perr := c.reprovision(ctx); perr != nil && ctx.Err() == nil {
+			c.log.Error("sqsflow: provisioning again failed", "queue", c.queueURL, "err", perr)
+		}
+	} else if *failures == 1 || *failures%10 == 0 {
+		c.log.Warn("sqsflow: receive failed; retrying", "queue", c.queueURL, "failures", *failures, "err", err)
+	}
+	select {
+	case <-time.After(retryDelay(*failures)):
+	case <-ctx.Done():
+	}
+	return nil
+}
+
+// deliver turns one SQS message into a pipeline message and sends it. It
+// reports false if ctx ended first (the message is then not delivered, and
+// is released by the caller along with the rest).
+func (c *consumer) deliver(ctx context.Context, send chan<- flow.Msg[envelope.Delivery], m types.Message) bool {
+	now := time.Now()
+	f := &inflight{
+		receipt: Receipt{
+			QueueURL:       c.queueURL,
+			ReceiptHandle:  aws.ToString(m.ReceiptHandle),
+			MessageID:      aws.ToString(m.MessageId),
+			ReceivedAt:     now,
+			SequenceNumber: m.Attributes[string(types.MessageSystemAttributeNameSequenceNumber)],
+		},
+		msg:      m,
+		deadline: now.Add(c.visibility),
+	}
+	f.receiveCount, _ = strconv.Atoi(m.Attributes[string(types.MessageSystemAttributeNameApproximateReceiveCount)])
+	meta := &flow.Meta{
+		ID:           f.receipt.MessageID,
+		GroupID:      m.Attributes[string(types.MessageSystemAttributeNameMessageGroupId)],
+		DedupID:      m.Attributes[string(types.MessageSystemAttributeNameMessageDeduplicationId)],
+		ReceiveCount: f.receiveCount,
+		Transport:    &f.receipt,
+	}
+	if ms, err := strconv.ParseInt(m.Attributes[string(types.MessageSystemAttributeNameSentTimestamp)], 10, 64); err == nil {
+		meta.Timestamp = time.UnixMilli(ms)
+	}
+	c.track(f)
+	tok := flow.NewToken(func(err error) { c.complete(f, err) })
+
+	d, err := envelope.Unwrap(aws.ToString(m.Body), attrconv.FromSQS(m.MessageAttributes), c.opts.unwrap())
+	if err != nil {
+		flow.Fail(c.st, flow.NewMsg(envelope.Delivery{}, meta, tok), flow.Permanent(err))
+		return true
+	}
+	meta.Topic = d.Topic
+	meta.Attributes = d.Attributes
+	if ts, err := time.Parse(time.RFC3339Nano, d.Timestamp); err == nil {
+		meta.Timestamp = ts
+	}
+	if flow.Send(ctx, send, flow.NewMsg(d, meta, tok)) {
+		return true
+	}
+	c.untrack(f)
+	c.window.Release(1)
+	c.release(f.receipt.ReceiptHandle)
+	return false
+}
+
+func (c *consumer) track(f *inflight) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.inflight[f] = struct{}{}
+}
+
+// untrack reports whether f was still tracked.
+func (c *consumer) untrack(f *inflight) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.inflight[f]
+	delete(c.inflight, f)
+	return ok
+}
+
+// complete is called once per message, when its token completes.
+func (c *consumer) complete(f *inflight, err error) {
+	if !c.untrack(f) {
+		return // already released at shutdown
+	}
+	c.window.Release(1)
+	switch {
+	case err == nil:
+		c.stats.Acked.Add(1)
+		c.ack(f.receipt.ReceiptHandle)
+	case flow.IsPermanent(err):
+		c.poisoned(f, err)
+	case c.opts.OnError == DeleteOnError:
+		c.stats.Acked.Add(1)
+		c.ack(f.receipt.ReceiptHandle)
+	default:
+		c.retry(f)
+	}
+}
+
+func (c *consumer) ack(receipt string) {
+	if !c.deletes.Add(receipt) {
+		c.log.Debug("sqsflow: finished after shutdown; it will be redelivered", "queue", c.queueURL)
+	}
+}
+
+func (c *consumer) retry(f *inflight) {
+	c.stats.Retried.Add(1)
+	c.changes.Add(change{f.receipt.ReceiptHandle, c.opts.Backoff.Delay(max(f.receiveCount, 1))})
+}
+
+// release makes a message visible again at once, without counting a failure.
+func (c *consumer) release(receipt string) {
+	c.stats.Released.Add(1)
+	c.changes.Add(change{receipt, 0})
+}
+
+// poisoned takes a permanently failed message down the poison path.
+func (c *consumer) poisoned(f *inflight, err error) {
+	switch {
+	case c.opts.OnPermanent == Discard:
+		c.stats.Poisoned.Add(1)
+		c.log.Warn("sqsflow: discarding a message that cannot be processed", "queue", c.queueURL, "id", f.receipt.MessageID, "err", err)
+		c.ack(f.receipt.ReceiptHandle)
+	case c.opts.OnPermanent == DeadLetter && c.dlqURL != "":
+		c.poison.Add(f)
+	default:
+		// Retry, or no dead-letter queue to send it to: SQS's redrive
+		// policy (if any) moves it after maxReceiveCount receives.
+		c.retry(f)
+	}
+}
+
+// run owns the batchers and the heartbeat for the life of the pipeline: it
+// returns when the stages have stopped and everything queued is flushed.
+func (c *consumer) run(ctx context.Context, stopped <-chan struct{}) error {
+	var wg sync.WaitGroup
+	wg.Go(func() { c.deletes.Run(ctx) })
+	wg.Go(func() { c.changes.Run(ctx) })
+	poisonDone := make(chan struct{})
+	go func() {
+		defer close(poisonDone)
+		c.poison.Run(ctx)
+	}()
+	if !c.opts.Heartbeat.Disabled {
+		wg.Go(func() { c.heartbeat(stopped) })
+	}
+	<-stopped
+
+	// What is still in flight was abandoned at the drain deadline: return it
+	// to the queue now rather than when its visibility runs out.
+	c.mu.Lock()
+	abandoned := make([]*inflight, 0, len(c.inflight))
+	for f := range c.inflight {
+		abandoned = append(abandoned, f)
+	}
+	clear(c.inflight)
+	c.mu.Unlock()
+	for _, f := range abandoned {
+		c.window.Release(1)
+		c.release(f.receipt.ReceiptHandle)
+	}
+	c.poison.Close()
+	<-poisonDone // its flushes queue deletes
+	c.deletes.Close()
+	c.changes.Close()
+	wg.Wait()
+	return nil
+}
+
+// heartbeat extends the visibility of messages in flight for more than half
+// their visibility timeout, until they finish or have been held for
+// Heartbeat.MaxExtension.
+func (c *consumer) heartbeat(stopped <-chan struct{}) {
+	t := time.NewTicker(min(max(c.visibility/4, 200*time.Millisecond), 30*time.Second))
+	defer t.Stop()
+	for {
+		select {
+		case <-stopped:
+			return
+		case now := <-t.C:
+			c.extend(now)
+		}
+	}
+}
+
+func (c *consumer) extend(now time.Time) {
+	var due []change
+	c.mu.Lock()
+	for f := range c.inflight {
+		if f.gaveUp || f.deadline.Sub(now) > c.visibility/2 {
+			continue
+		}
+		if now.Add(c.visibility).Sub(f.receipt.ReceivedAt) > c.opts.Heartbeat.MaxExtension {
+			f.gaveUp = true
+			c.log.Warn("sqsflow: message held for longer than Heartbeat.MaxExtension; it will become visible again",
+				"queue", c.queueURL, "id", f.receipt.MessageID, "held", now.Sub(f.receipt.ReceivedAt))
+			continue
+		}
+		f.deadline = now.Add(c.visibility)
+		due = append(due, change{f.receipt.ReceiptHandle, c.visibility})
+	}
+	c.mu.Unlock()
+	for _, ch := range due {
+		c.stats.Extended.Add(1)
+		c.changes.Add(ch)
+	}
+}

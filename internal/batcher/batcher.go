@@ -22,6 +22,10 @@ type Options struct {
 	Linger time.Duration
 	// MaxInFlight is how many flushes may run at once (default 4).
 	MaxInFlight int
+	// MaxWeight, when positive, bounds the total weight of a batch (AWS
+	// limits a batch's payload to 256 KiB); Weight gives an entry's weight.
+	// An entry heavier than MaxWeight goes in a batch of its own.
+	MaxWeight int
 }
 
 func (o *Options) setDefaults() error {
@@ -49,8 +53,9 @@ func (o *Options) setDefaults() error {
 // Add may be called from any goroutine; Run must be running for Add to make
 // progress.
 type Batcher[E any] struct {
-	opts  Options
-	flush func(ctx context.Context, batch []E)
+	opts   Options
+	flush  func(ctx context.Context, batch []E)
+	weight func(E) int
 	in    chan E
 
 	mu     sync.RWMutex // held for reading by Add while it sends, for writing by Close
@@ -66,6 +71,10 @@ func New[E any](opts Options, flush func(ctx context.Context, batch []E)) (*Batc
 	}
 	return &Batcher[E]{opts: opts, flush: flush, in: make(chan E, opts.Size)}, nil
 }
+
+// Weigh sets the function that gives an entry's weight, for MaxWeight. It
+// must be called before Run.
+func (b *Batcher[E]) Weigh(weight func(E) int) { b.weight = weight }
 
 // Add queues e for a batch. It blocks while the batcher is at capacity. It
 // returns false, without queueing e, if the batcher has been closed.
@@ -107,6 +116,7 @@ func (b *Batcher[E]) Run(ctx context.Context) {
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	var batch []E
+	weight := 0
 	for {
 		select {
 		case e, ok := <-b.in:
@@ -116,20 +126,30 @@ func (b *Batcher[E]) Run(ctx context.Context) {
 				}
 				return
 			}
+			w := 0
+			if b.opts.MaxWeight > 0 && b.weight != nil {
+				w = b.weight(e)
+				if len(batch) > 0 && weight+w > b.opts.MaxWeight {
+					timer.Stop()
+					dispatch(batch)
+					batch, weight = nil, 0
+				}
+			}
 			if batch == nil {
 				batch = make([]E, 0, b.opts.Size)
 				timer.Reset(b.opts.Linger)
 			}
 			batch = append(batch, e)
-			if len(batch) == b.opts.Size {
+			weight += w
+			if len(batch) == b.opts.Size || (b.opts.MaxWeight > 0 && weight >= b.opts.MaxWeight) {
 				timer.Stop()
 				dispatch(batch)
-				batch = nil
+				batch, weight = nil, 0
 			}
 		case <-timer.C:
 			if len(batch) > 0 {
 				dispatch(batch)
-				batch = nil
+				batch, weight = nil, 0
 			}
 		}
 	}

@@ -106,3 +106,25 @@ func TestBadOptions(t *testing.T) {
 		is.True(err != nil)
 	}
 }
+
+func TestMaxWeightSplitsBatches(t *testing.T) {
+	is := is.New(t)
+	var mu sync.Mutex
+	var got [][]int
+	b, err := batcher.New(batcher.Options{Size: 10, Linger: time.Hour, MaxWeight: 100, MaxInFlight: 1}, func(_ context.Context, batch []int) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, batch)
+	})
+	is.NoErr(err)
+	b.Weigh(func(w int) int { return w })
+	done := make(chan struct{})
+	go func() { b.Run(context.Background()); close(done) }()
+	for _, w := range []int{40, 40, 40, 150, 10, 90, 5} {
+		b.Add(w)
+	}
+	b.Close()
+	<-done
+	// 40+40 fit, the third 40 would pass 100; 150 is alone; 10+90 reach 100.
+	is.Equal(got, [][]int{{40, 40}, {40}, {150}, {10, 90}, {5}})
+}

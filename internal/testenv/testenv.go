@@ -36,6 +36,12 @@ type Env struct {
 	SNS *sns.Client
 	// Server is the embedded emulator, nil when the endpoint is external.
 	Server *emulator.Server
+	// Reference names what serves the endpoint: "embedded" for the
+	// emulator New started, "sqsflow" for `sqsflow local`, "fauxqs",
+	// "moto", or "unknown". Conformance tests use it to skip a check where a
+	// reference is known to deviate from AWS's documented behaviour. Set
+	// SQSFLOW_TEST_REFERENCE to override the detection.
+	Reference string
 	// Stats reports the emulator's request counts. For an external endpoint
 	// it asks GET /_emulator/stats (answered by `sqsflow local`) and reports
 	// false when the endpoint does not answer it (fauxqs, moto).
@@ -64,12 +70,13 @@ func New(t testing.TB) *Env {
 	})
 	cfg := srv.Config()
 	return &Env{
-		Endpoint: srv.Endpoint(),
-		Config:   cfg,
-		SQS:      sqs.NewFromConfig(cfg),
-		SNS:      sns.NewFromConfig(cfg),
-		Server:   srv,
-		Stats:    func() (emulator.Stats, bool) { return srv.Stats(), true },
+		Endpoint:  srv.Endpoint(),
+		Config:    cfg,
+		SQS:       sqs.NewFromConfig(cfg),
+		SNS:       sns.NewFromConfig(cfg),
+		Server:    srv,
+		Reference: "embedded",
+		Stats:     func() (emulator.Stats, bool) { return srv.Stats(), true },
 	}
 }
 
@@ -89,11 +96,12 @@ func external(t testing.TB, ep string) *Env {
 		RetryMode:        aws.RetryModeStandard,
 		RetryMaxAttempts: 3,
 	}
-	return &Env{
-		Endpoint: ep,
-		Config:   cfg,
-		SQS:      sqs.NewFromConfig(cfg),
-		SNS:      sns.NewFromConfig(cfg),
+	env := &Env{
+		Endpoint:  ep,
+		Config:    cfg,
+		SQS:       sqs.NewFromConfig(cfg),
+		SNS:       sns.NewFromConfig(cfg),
+		Reference: os.Getenv(ReferenceVariable),
 		Stats: func() (emulator.Stats, bool) {
 			resp, err := client.Get(ep + "/_emulator/stats")
 			if err != nil {
@@ -107,6 +115,36 @@ func external(t testing.TB, ep string) *Env {
 			return st, true
 		},
 	}
+	if env.Reference == "" {
+		env.Reference = detect(client, ep)
+	}
+	return env
+}
+
+// ReferenceVariable names the environment variable that tells what serves
+// SQSFLOW_TEST_ENDPOINT when detection is not wanted.
+const ReferenceVariable = "SQSFLOW_TEST_REFERENCE"
+
+// detect tells the references apart by the endpoints only each of them
+// answers.
+func detect(client *http.Client, ep string) string {
+	ok := func(path string) bool {
+		resp, err := client.Get(ep + path)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}
+	switch {
+	case ok("/_emulator/stats"):
+		return "sqsflow"
+	case ok("/moto-api/data.json"):
+		return "moto"
+	case ok("/health"):
+		return "fauxqs"
+	}
+	return "unknown"
 }
 
 // Name returns a unique, valid queue or topic name built from base: base,

@@ -1,0 +1,201 @@
+package sink_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/smithy-go"
+	"github.com/sqsflow/sqsflow/envelope"
+	"github.com/sqsflow/sqsflow/flow"
+	"github.com/sqsflow/sqsflow/internal/awsiface"
+	"github.com/sqsflow/sqsflow/internal/testenv"
+)
+
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+
+type Order struct {
+	ID     int    `json:"id"`
+	Amount int    `json:"amount"`
+	Note   string `json:"note,omitempty"`
+}
+
+type Invoice struct {
+	OrderID int `json:"order_id"`
+	Total   int `json:"total"`
+}
+
+var svc = envelope.Service{Name: "billing", UUID: "5d0b530f-5c44-4981-b01f-342801bd48f5"}
+
+func createQueue(t *testing.T, env *testenv.Env, name string, attrs map[string]string) (url, arn string) {
+	t.Helper()
+	out, err := env.SQS.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := env.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+		QueueUrl: out.QueueUrl, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return aws.ToString(out.QueueUrl), a.Attributes["QueueArn"]
+}
+
+// subscribedQueue creates topic (FIFO when name ends .fifo) and a queue
+// subscribed to it, and returns the queue URL.
+func subscribedQueue(t *testing.T, env *testenv.Env, topic, queue string, raw bool) string {
+	t.Helper()
+	var tattrs, qattrs map[string]string
+	if len(topic) > 5 && topic[len(topic)-5:] == ".fifo" {
+		tattrs = map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "false"}
+		qattrs = map[string]string{"FifoQueue": "true"}
+	}
+	tout, err := env.SNS.CreateTopic(context.Background(), &sns.CreateTopicInput{Name: aws.String(topic), Attributes: tattrs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	url, arn := createQueue(t, env, queue, qattrs)
+	sub := &sns.SubscribeInput{TopicArn: tout.TopicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(arn)}
+	if raw {
+		sub.Attributes = map[string]string{"RawMessageDelivery": "true"}
+	}
+	if _, err := env.SNS.Subscribe(context.Background(), sub); err != nil {
+		t.Fatal(err)
+	}
+	return url
+}
+
+// drain receives and deletes messages until want have arrived (or 30s).
+func drain(t *testing.T, env *testenv.Env, url string, want int) []sqstypes.Message {
+	t.Helper()
+	var got []sqstypes.Message
+	deadline := time.Now().Add(30 * time.Second)
+	for len(got) < want && time.Now().Before(deadline) {
+		out, err := env.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+			QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range out.Messages {
+			got = append(got, m)
+			if _, err := env.SQS.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: aws.String(url), ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return got
+}
+
+func sendOrders(t *testing.T, env *testenv.Env, url string, n int) {
+	t.Helper()
+	jb := envelope.JSON(svc)
+	for start := 0; start < n; start += 10 {
+		var entries []sqstypes.SendMessageBatchRequestEntry
+		for i := start; i < min(start+10, n); i++ {
+			payload, err := jb.Seal("", Order{ID: i, Amount: 100 + i}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, err := envelope.SQSBody(url, payload, nil, time.Now())
+			if err != nil {
+				t.Fatal(err)
+			}
+			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body)})
+		}
+		if _, err := env.SQS.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// counter closes reached when it has counted target items.
+type counter struct {
+	mu      sync.Mutex
+	n       int
+	target  int
+	reached chan struct{}
+}
+
+func newCounter(target int) *counter { return &counter{target: target, reached: make(chan struct{})} }
+
+func (c *counter) add() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.n++; c.n == c.target {
+		close(c.reached)
+	}
+}
+
+func runUntil(t *testing.T, p *flow.Pipeline, done <-chan struct{}, timeout time.Duration) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(ctx) }()
+	select {
+	case <-done:
+	case err := <-errc:
+		return fmt.Errorf("pipeline stopped early: %w", err)
+	case <-time.After(timeout):
+		cancel()
+		<-errc
+		return errors.New("timed out waiting for the pipeline")
+	}
+	cancel()
+	return <-errc
+}
+
+// faultySNS wraps an SNS client: every failEvery-th PublishBatch call fails
+// with a 500, and in the others every dropEvery-th entry is reported failed
+// (AWS's fault, so worth retrying) without being published.
+type faultySNS struct {
+	awsiface.SNS
+	failEvery, dropEvery int
+	calls, entries       atomic.Int64
+	failedCalls, dropped atomic.Int64
+}
+
+func (f *faultySNS) PublishBatch(ctx context.Context, in *sns.PublishBatchInput, opts ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
+	if f.calls.Add(1)%int64(f.failEvery) == 0 {
+		f.failedCalls.Add(1)
+		return nil, &smithy.GenericAPIError{Code: "InternalError", Message: "injected failure", Fault: smithy.FaultServer}
+	}
+	var keep []snstypes.PublishBatchRequestEntry
+	var drop []snstypes.BatchResultErrorEntry
+	for _, e := range in.PublishBatchRequestEntries {
+		if f.entries.Add(1)%int64(f.dropEvery) == 0 {
+			f.dropped.Add(1)
+			drop = append(drop, snstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InternalError"), Message: aws.String("injected"), SenderFault: false})
+			continue
+		}
+		keep = append(keep, e)
+	}
+	out := &sns.PublishBatchOutput{Failed: drop}
+	if len(keep) > 0 {
+		cp := *in
+		cp.PublishBatchRequestEntries = keep
+		real, err := f.SNS.PublishBatch(ctx, &cp, opts...)
+		if err != nil {
+			return nil, err
+		}
+		out.Successful = real.Successful
+		out.Failed = append(out.Failed, real.Failed...)
+	}
+	return out, nil
+}

@@ -128,16 +128,20 @@ type Subscription struct {
 	LeaveQueuePolicy bool
 }
 
-// Limits checked by Validate.
+// Limits checked by Validate; they are AWS's.
 const (
-	MaxVisibilityTimeout  = 12 * time.Hour
-	MinKMSDataKeyReuse    = time.Minute
-	MaxKMSDataKeyReuse    = 24 * time.Hour
-	MaxMaxReceiveCount    = 1000
+	MaxVisibilityTimeout = 12 * time.Hour
+	MinKMSDataKeyReuse   = time.Minute
+	MaxKMSDataKeyReuse   = 24 * time.Hour
+	MaxMaxReceiveCount   = 1000
+)
+
+// Attribute values provisioning writes.
+const (
 	dlqRetentionSeconds   = "1209600" // 14 days, as tomodachi creates dead-letter queues
-	defaultVisibility     = "30"
-	defaultDataKeyReuse   = "300"
-	emptyFilterPolicyJSON = "{}"
+	defaultVisibility     = "30"      // AWS's default VisibilityTimeout, restored by Remove
+	defaultDataKeyReuse   = "300"     // AWS's default KmsDataKeyReusePeriodSeconds, restored by Remove
+	emptyFilterPolicyJSON = "{}"      // removes a filter policy (AWS documents "{}")
 )
 
 // Validate checks the spec without calling AWS and returns a *SpecError

@@ -270,3 +270,25 @@ func TestTopicARNLike(t *testing.T) {
 	is.Equal(topicARNLike("", "t"), "")
 	is.Equal(topicARNLike("<ARN of queue q>", "t"), "")
 }
+
+// FuzzAttributeParsers feeds arbitrary attribute values, as an endpoint may
+// return them, to the parsers: they must not panic, and a policy must never
+// match one that differs in its statements.
+func FuzzAttributeParsers(f *testing.F) {
+	want := buildQueuePolicy("arn:aws:sqs:r:1:q", []string{"arn:aws:sns:r:1:t"}, time.UnixMilli(0))
+	b, _ := json.Marshal(want)
+	f.Add(string(b))
+	f.Add(`{"Statement":{}}`)
+	f.Add(redrivePolicyJSON("arn:aws:sqs:r:1:d", 3))
+	f.Add(`{"maxReceiveCount":"x"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		parseRedrive(s)
+		if policyMatches(s, want) {
+			var doc struct{ Statement json.RawMessage }
+			if json.Unmarshal([]byte(s), &doc) != nil || !strings.Contains(string(doc.Statement), "arn:aws:sns:r:1:t") {
+				t.Fatalf("policy %q matched without the topic's statement", s)
+			}
+		}
+		subscriptionChanges(Subscription{FilterPolicy: Set(FilterPolicy{"a": 1})}, map[string]string{"FilterPolicy": s, "FilterPolicyScope": s, "RawMessageDelivery": s}, `{"a":1}`)
+	})
+}

@@ -221,6 +221,11 @@ func (s *Server) serveGet(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(s.Stats())
 	default:
+		if r.URL.Query().Get("Action") != "" {
+			// Query-protocol calls by GET, as in the UnsubscribeURL of a notification.
+			s.serveQuery(w, r, nil)
+			return
+		}
 		http.NotFound(w, r)
 	}
 }

@@ -6,11 +6,11 @@ import (
 	"log"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/sqsflow/sqsflow/emulator"
 	"github.com/sqsflow/sqsflow/provision"
 )
 
@@ -43,29 +43,60 @@ func Example() {
 	// provision: invalid Queue.VisibilityTimeout: is 13h0m0s; allowed: 0s to 12h0m0s
 }
 
-// Provisioning against AWS (or any endpoint the AWS config chain points at),
-// first as a dry run that prints the calls it would make.
+// Provisioning a queue subscribed to a topic, here against the embedded
+// emulator (against AWS, build the clients from config.LoadDefaultConfig):
+// first a dry run that lists the calls it would make, then the real run,
+// then a second run that finds nothing to change.
 func ExampleEnsure() {
 	ctx := context.Background()
-	cfg, err := config.LoadDefaultConfig(ctx)
+	srv, err := emulator.Start(ctx, emulator.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
+	defer srv.Close()
+	cfg := srv.Config()
 	clients := provision.Clients{SQS: sqs.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg), STS: sts.NewFromConfig(cfg)}
+
 	spec := provision.Spec{
-		Queue:        provision.Queue{Name: "billing-order-created", VisibilityTimeout: provision.Set(time.Minute)},
-		Subscription: provision.Subscription{Topic: "order-created"},
+		Queue: provision.Queue{
+			Name:              "billing-order-created",
+			VisibilityTimeout: provision.Set(time.Minute),
+			DeadLetter:        provision.Set(provision.DeadLetter{Queue: "billing-dlq", MaxReceiveCount: 5}),
+		},
+		Subscription: provision.Subscription{
+			Topic:        "order-created",
+			FilterPolicy: provision.Set(provision.FilterPolicy{"currency": []string{"EUR", "USD"}}),
+		},
 	}
 	plan, err := provision.Ensure(ctx, clients, spec, provision.Options{DryRun: true})
 	if err != nil {
 		log.Fatal(err)
 	}
 	for _, c := range plan.Calls {
-		fmt.Println("would call", c)
+		var names []string
+		for _, p := range c.Params {
+			names = append(names, p.Name)
+		}
+		fmt.Println("would call", c.Action, c.Target, names)
 	}
+
 	res, err := provision.Ensure(ctx, clients, spec, provision.Options{})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("consuming from", res.QueueURL)
+	fmt.Println(len(res.Calls), "calls; queue", res.QueueARN, "subscribed to", res.TopicARNs)
+
+	again, err := provision.Ensure(ctx, clients, spec, provision.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(again.Calls), "calls the second time")
+	// Output:
+	// would call CreateQueue billing-order-created []
+	// would call CreateQueue billing-dlq [MessageRetentionPeriod]
+	// would call CreateTopic order-created []
+	// would call SetQueueAttributes billing-order-created [Policy RedrivePolicy VisibilityTimeout]
+	// would call Subscribe <ARN of topic order-created> [Protocol Endpoint FilterPolicy]
+	// 5 calls; queue arn:aws:sqs:us-east-1:000000000000:billing-order-created subscribed to [arn:aws:sns:us-east-1:000000000000:order-created]
+	// 0 calls the second time
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/matryer/is"
 	"github.com/sqsflow/sqsflow/envelope"
 	"github.com/sqsflow/sqsflow/flow"
@@ -47,14 +48,19 @@ func TestRetryThenDeadLetter(t *testing.T) {
 		publish(t, env, topicARN(t, env, topic), 0, n, eur)
 		return nil
 	})
-	both := make(chan struct{})
-	go func() { <-ok.reached; <-attempts.reached; close(both) }()
-	is.NoErr(runUntil(t, p, both, time.Minute))
+	// SQS moves the message when a receive finds it past MaxReceiveCount,
+	// so the source keeps receiving until it is in the dead-letter queue.
+	movedc := make(chan []sqstypes.Message, 1)
+	go func() {
+		<-attempts.reached
+		movedc <- receiveAll(t, env, dlq, 1)
+	}()
+	var moved []sqstypes.Message
+	all := make(chan struct{})
+	go func() { <-ok.reached; moved = <-movedc; close(all) }()
+	is.NoErr(runUntil(t, p, all, time.Minute))
 	is.Equal(ok.duplicates(), 0)
 	is.Equal(stats.Retried.Load(), int64(3))
-
-	// After the third failure SQS moves it on its next receive attempt.
-	moved := receiveAll(t, env, dlq, 1)
 	is.Equal(len(moved), 1)
 	var body struct{ Message string }
 	is.NoErr(json.Unmarshal([]byte(aws.ToString(moved[0].Body)), &body))

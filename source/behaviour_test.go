@@ -25,7 +25,9 @@ import (
 )
 
 // A handler that takes three visibility timeouts is not given the message
-// twice while the heartbeat runs; without it, SQS redelivers.
+// twice while the heartbeat runs; without it, SQS redelivers after each
+// visibility timeout, and the duplicates are handled concurrently with the
+// first delivery.
 func TestHeartbeatPreventsRedelivery(t *testing.T) {
 	t.Parallel()
 	for _, disabled := range []bool{false, true} {
@@ -38,7 +40,9 @@ func TestHeartbeatPreventsRedelivery(t *testing.T) {
 			p := flow.New(flow.WithLogger(quiet))
 			src := source.SQS(p, queue, source.Options{
 				AWS: env.Config, Logger: quiet, Stats: &stats,
-				VisibilityTimeout: provision.Set(2 * time.Second),
+				// A margin of seconds keeps a loaded machine from making the
+				// heartbeat late.
+				VisibilityTimeout: provision.Set(4 * time.Second),
 				Heartbeat:         source.Heartbeat{Disabled: disabled},
 			})
 			const n = 3
@@ -50,7 +54,7 @@ func TestHeartbeatPreventsRedelivery(t *testing.T) {
 			stage.Each(envelope.DecodeJSON[Order](src), n*2, func(ctx context.Context, o Order) error {
 				handled.add(o.ID)
 				select {
-				case <-time.After(6 * time.Second): // the slow work
+				case <-time.After(12 * time.Second): // the slow work: three visibility timeouts
 				case <-ctx.Done():
 				}
 				finished.add(o.ID)
@@ -70,14 +74,14 @@ func TestHeartbeatPreventsRedelivery(t *testing.T) {
 			is.NoErr(runUntil(t, p, stop, time.Minute))
 			if disabled {
 				is.True(stats.Extended.Load() == 0)
-				// Redelivered after 2s while the first handling still ran.
+				// Redelivered after 4s while the first handling still ran.
 				is.True(stats.Received.Load() > n)
 				t.Logf("without heartbeat: %d receives of %d messages", stats.Received.Load(), n)
 				return
 			}
 			is.Equal(handled.duplicates(), 0)
 			is.Equal(stats.Received.Load(), int64(n))
-			is.True(stats.Extended.Load() >= n*2) // about one extension a second each
+			is.True(stats.Extended.Load() >= n*4) // one extension every 2s or so each
 			visible, inFlight := queueCounts(t, env, queue)
 			is.Equal(visible+inFlight, 0)
 		})

@@ -188,7 +188,9 @@ func TestConformancePublishNotificationSmoke(t *testing.T) {
 	is.True(n.SignatureVersion != "")
 	is.True(n.Signature != "")
 	is.True(n.SigningCertURL != "")
-	is.True(strings.Contains(n.UnsubscribeURL, subARN))
+	if !deviates(t, env, "moto", "puts a fixed placeholder subscription in UnsubscribeURL") {
+		is.True(strings.Contains(n.UnsubscribeURL, subARN))
+	}
 	is.Equal(n.MessageAttributes["currency"], struct{ Type, Value string }{"String", "SEK"})
 	is.Equal(n.MessageAttributes["amount"], struct{ Type, Value string }{"Number", "4711"})
 	is.Equal(n.MessageAttributes["flags"], struct{ Type, Value string }{"String.Array", `["a", 1]`})
@@ -210,6 +212,9 @@ func TestConformanceRawDeliverySmoke(t *testing.T) {
 			"bin":  {DataType: aws.String("Binary"), BinaryValue: []byte{1, 2, 3}},
 		},
 	})
+	if deviates(t, env, "moto", "fails (HTTP 500) to receive a raw delivery with a Binary attribute") {
+		return
+	}
 	is.NoErr(err)
 	msgs := receive(t, env, &sqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 5, MessageAttributeNames: []string{"All"}})
 	is.Equal(len(msgs), 1)
@@ -404,6 +409,11 @@ func TestConformanceFIFOTopicSmoke(t *testing.T) {
 	ctx := context.Background()
 	_, topicARN := env.CreateTopic(t, "orders.fifo", map[string]string{"ContentBasedDeduplication": "true"})
 	_, url := env.CreateQueue(t, "orders.fifo", nil)
+	// AWS passes the topic's deduplication id (here the content hash) on to
+	// the queue, so the queue needs no ContentBasedDeduplication of its own.
+	if deviates(t, env, "moto", "does not pass the topic's content-based deduplication id to the queue") {
+		return
+	}
 	_, err := env.SNS.Subscribe(ctx, &sns.SubscribeInput{TopicArn: &topicARN, Protocol: aws.String("sqs"), Endpoint: aws.String(env.QueueARN(t, url))})
 	is.NoErr(err)
 
@@ -470,7 +480,7 @@ func TestConformanceSNSErrorsSmoke(t *testing.T) {
 		{"empty message", func() error {
 			_, err := env.SNS.Publish(ctx, &sns.PublishInput{TopicArn: &topicARN, Message: aws.String("")})
 			return err
-		}, "InvalidParameter", 400, ""},
+		}, "InvalidParameter", 400, "moto: publishes empty messages"},
 		{"message too long", func() error {
 			_, err := env.SNS.Publish(ctx, &sns.PublishInput{TopicArn: &topicARN, Message: aws.String(strings.Repeat("x", 256<<10+1))})
 			return err
@@ -478,11 +488,11 @@ func TestConformanceSNSErrorsSmoke(t *testing.T) {
 		{"subject with a line break", func() error {
 			_, err := env.SNS.Publish(ctx, &sns.PublishInput{TopicArn: &topicARN, Message: aws.String("x"), Subject: aws.String("a\nb")})
 			return err
-		}, "InvalidParameter", 400, "fauxqs: does not validate Subject"},
+		}, "InvalidParameter", 400, "fauxqs: does not validate Subject | moto: does not validate Subject"},
 		{"FIFO without group", func() error {
 			_, err := env.SNS.Publish(ctx, &sns.PublishInput{TopicArn: &fifoARN, Message: aws.String("x"), MessageDeduplicationId: aws.String("d")})
 			return err
-		}, "InvalidParameter", 400, ""},
+		}, "InvalidParameter", 400, "moto: reports MissingParameter where AWS reports InvalidParameter"},
 		{"FIFO without deduplication", func() error {
 			_, err := env.SNS.Publish(ctx, &sns.PublishInput{TopicArn: &fifoARN, Message: aws.String("x"), MessageGroupId: aws.String("g")})
 			return err
@@ -490,7 +500,7 @@ func TestConformanceSNSErrorsSmoke(t *testing.T) {
 		{"JSON structure without default", func() error {
 			_, err := env.SNS.Publish(ctx, &sns.PublishInput{TopicArn: &topicARN, Message: aws.String(`{"sqs":"x"}`), MessageStructure: aws.String("json")})
 			return err
-		}, "InvalidParameter", 400, "fauxqs: does not validate MessageStructure json"},
+		}, "InvalidParameter", 400, "fauxqs: does not validate MessageStructure json | moto: does not validate MessageStructure json"},
 		{"invalid topic name", func() error {
 			_, err := env.SNS.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("no spaces please")})
 			return err
@@ -511,7 +521,7 @@ func TestConformanceSNSErrorsSmoke(t *testing.T) {
 		{"empty batch", func() error {
 			_, err := env.SNS.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: &topicARN, PublishBatchRequestEntries: []snstypes.PublishBatchRequestEntry{}})
 			return err
-		}, "EmptyBatchRequest", 400, "fauxqs: does not validate PublishBatch entries"},
+		}, "EmptyBatchRequest", 400, "fauxqs: does not validate PublishBatch entries | moto: accepts an empty PublishBatch"},
 		{"too many batch entries", func() error {
 			var es []snstypes.PublishBatchRequestEntry
 			for i := range 11 {
@@ -530,7 +540,7 @@ func TestConformanceSNSErrorsSmoke(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			is := is.New(t)
 			err := tt.call()
-			if ref, why, ok := strings.Cut(tt.skip, ": "); ok && deviates(t, env, ref, why) {
+			if skipFor(t, env, tt.skip) {
 				return
 			}
 			code, status := apiError(t, err)
@@ -553,7 +563,7 @@ func TestConformancePublishBatchSmoke(t *testing.T) {
 		{Id: aws.String("c"), Message: aws.String("")}, // fails alone
 	}})
 	is.NoErr(err)
-	if deviates(t, env, "fauxqs", "publishes empty messages in a batch") {
+	if deviates(t, env, "fauxqs", "publishes empty messages in a batch") || deviates(t, env, "moto", "publishes empty messages in a batch") {
 		return
 	}
 	is.Equal(len(out.Successful), 2)

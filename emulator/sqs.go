@@ -16,6 +16,9 @@ type sqsHandler func(s *Server, r *http.Request, body []byte) (any, error)
 // sqsActions maps X-Amz-Target action names to their handlers.
 var sqsActions map[string]sqsHandler
 
+// sqsStatKeys maps action names to their Stats keys, built once.
+var sqsStatKeys = map[string]string{}
+
 func init() {
 	sqsActions = map[string]sqsHandler{
 		"CreateQueue":                  (*Server).createQueue,
@@ -37,6 +40,9 @@ func init() {
 		"ChangeMessageVisibility":      (*Server).changeMessageVisibility,
 		"ChangeMessageVisibilityBatch": (*Server).changeMessageVisibilityBatch,
 	}
+	for a := range sqsActions {
+		sqsStatKeys[a] = "sqs:" + a
+	}
 }
 
 // serveSQS answers one request of the AWS JSON 1.0 protocol.
@@ -48,7 +54,7 @@ func (s *Server) serveSQS(w http.ResponseWriter, r *http.Request, target string,
 		s.writeJSONError(w, errUnknownOperation(target))
 		return
 	}
-	s.stats.request("sqs:" + action)
+	s.stats.request(sqsStatKeys[action])
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}

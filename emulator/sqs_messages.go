@@ -280,12 +280,19 @@ func (q *queue) config() queueConfig {
 	return q.cfg
 }
 
-func (s *Server) sendMessage(r *http.Request, body []byte) (any, error) {
+func (s *Server) sendMessage(req *http.Request, body []byte) (any, error) {
 	var in struct {
 		QueueUrl string
 		sendEntry
 	}
-	if err := decode(body, &in); err != nil {
+	r := jsonReader{b: body}
+	if err := r.top(func(k string) {
+		if k == "QueueUrl" {
+			in.QueueUrl = r.str()
+		} else {
+			r.sendEntryField(&in.sendEntry, k)
+		}
+	}); err != nil {
 		return nil, err
 	}
 	q, err := s.queueFromURL(in.QueueUrl)
@@ -345,12 +352,22 @@ func validBatchID(id string) bool {
 	return true
 }
 
-func (s *Server) sendMessageBatch(r *http.Request, body []byte) (any, error) {
+func (s *Server) sendMessageBatch(req *http.Request, body []byte) (any, error) {
 	var in struct {
 		QueueUrl string
 		Entries  []sendEntry
 	}
-	if err := decode(body, &in); err != nil {
+	r := jsonReader{b: body}
+	if err := r.top(func(k string) {
+		switch k {
+		case "QueueUrl":
+			in.QueueUrl = r.str()
+		case "Entries":
+			in.Entries = r.sendEntries()
+		default:
+			r.skip()
+		}
+	}); err != nil {
 		return nil, err
 	}
 	q, err := s.queueFromURL(in.QueueUrl)
@@ -412,10 +429,81 @@ func (s *Server) sendMessageBatch(r *http.Request, body []byte) (any, error) {
 		}
 		s.stats.sent.Add(n)
 	}
-	return struct {
-		Successful []sendOutput
-		Failed     []batchError
-	}{nonNil(outs), nonNil(failed)}, nil
+	return encodeSendBatch(outs, failed), nil
+}
+
+// encodeSendBatch writes SendMessageBatch's response by hand (a hot path).
+func encodeSendBatch(outs []sendOutput, failed []batchError) []byte {
+	b := make([]byte, 0, 64+len(outs)*160)
+	b = append(b, `{"Successful":[`...)
+	for i, o := range outs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"Id":`...)
+		b = appendJSONString(b, o.Id)
+		b = append(b, `,"MD5OfMessageBody":"`...)
+		b = append(b, o.MD5OfMessageBody...)
+		b = append(b, '"')
+		if o.MD5OfMessageAttributes != "" {
+			b = append(b, `,"MD5OfMessageAttributes":"`...)
+			b = append(b, o.MD5OfMessageAttributes...)
+			b = append(b, '"')
+		}
+		if o.MD5OfMessageSystemAttributes != "" {
+			b = append(b, `,"MD5OfMessageSystemAttributes":"`...)
+			b = append(b, o.MD5OfMessageSystemAttributes...)
+			b = append(b, '"')
+		}
+		b = append(b, `,"MessageId":"`...)
+		b = append(b, o.MessageId...)
+		b = append(b, '"')
+		if o.SequenceNumber != "" {
+			b = append(b, `,"SequenceNumber":"`...)
+			b = append(b, o.SequenceNumber...)
+			b = append(b, '"')
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `],"Failed":`...)
+	return appendBatchErrors(b, failed)
+}
+
+// appendBatchErrors closes a batch response with its Failed list.
+func appendBatchErrors(b []byte, failed []batchError) []byte {
+	b = append(b, '[')
+	for i, f := range failed {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"Id":`...)
+		b = appendJSONString(b, f.Id)
+		b = append(b, `,"SenderFault":`...)
+		b = strconv.AppendBool(b, f.SenderFault)
+		b = append(b, `,"Code":`...)
+		b = appendJSONString(b, f.Code)
+		b = append(b, `,"Message":`...)
+		b = appendJSONString(b, f.Message)
+		b = append(b, '}')
+	}
+	return append(b, "]}"...)
+}
+
+// encodeIDBatch writes the response of DeleteMessageBatch and
+// ChangeMessageVisibilityBatch: the ids that succeeded and the failures.
+func encodeIDBatch(ids []string, failed []batchError) []byte {
+	b := make([]byte, 0, 32+len(ids)*16)
+	b = append(b, `{"Successful":[`...)
+	for i, id := range ids {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"Id":`...)
+		b = appendJSONString(b, id)
+		b = append(b, '}')
+	}
+	b = append(b, `],"Failed":`...)
+	return appendBatchErrors(b, failed)
 }
 
 func nonNil[T any](s []T) []T {
@@ -425,12 +513,22 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
-func (s *Server) deleteMessage(r *http.Request, body []byte) (any, error) {
+func (s *Server) deleteMessage(req *http.Request, body []byte) (any, error) {
 	var in struct {
 		QueueUrl      string
 		ReceiptHandle string
 	}
-	if err := decode(body, &in); err != nil {
+	r := jsonReader{b: body}
+	if err := r.top(func(k string) {
+		switch k {
+		case "QueueUrl":
+			in.QueueUrl = r.str()
+		case "ReceiptHandle":
+			in.ReceiptHandle = r.str()
+		default:
+			r.skip()
+		}
+	}); err != nil {
 		return nil, err
 	}
 	q, err := s.queueFromURL(in.QueueUrl)
@@ -460,12 +558,36 @@ func (q *queue) deleteMessages(receipts []string) []error {
 	return errs
 }
 
-func (s *Server) deleteMessageBatch(r *http.Request, body []byte) (any, error) {
+func (s *Server) deleteMessageBatch(req *http.Request, body []byte) (any, error) {
 	var in struct {
 		QueueUrl string
 		Entries  []struct{ Id, ReceiptHandle string }
 	}
-	if err := decode(body, &in); err != nil {
+	r := jsonReader{b: body}
+	if err := r.top(func(k string) {
+		switch k {
+		case "QueueUrl":
+			in.QueueUrl = r.str()
+		case "Entries":
+			in.Entries = in.Entries[:0]
+			r.array(func() {
+				var e struct{ Id, ReceiptHandle string }
+				r.object(func(k string) {
+					switch k {
+					case "Id":
+						e.Id = r.str()
+					case "ReceiptHandle":
+						e.ReceiptHandle = r.str()
+					default:
+						r.skip()
+					}
+				})
+				in.Entries = append(in.Entries, e)
+			})
+		default:
+			r.skip()
+		}
+	}); err != nil {
 		return nil, err
 	}
 	q, err := s.queueFromURL(in.QueueUrl)
@@ -480,9 +602,8 @@ func (s *Server) deleteMessageBatch(r *http.Request, body []byte) (any, error) {
 	if err := checkBatchIDs(ids, "DeleteMessageBatchRequestEntry"); err != nil {
 		return nil, err
 	}
-	type ok struct{ Id string }
 	var (
-		good   []ok
+		good   []string
 		failed []batchError
 	)
 	for i, err := range q.deleteMessages(receipts) {
@@ -492,14 +613,11 @@ func (s *Server) deleteMessageBatch(r *http.Request, body []byte) (any, error) {
 		case err != nil:
 			failed = append(failed, entryError(ids[i], err))
 		default:
-			good = append(good, ok{ids[i]})
+			good = append(good, ids[i])
 		}
 	}
 	s.stats.deleted.Add(int64(len(good)))
-	return struct {
-		Successful []ok
-		Failed     []batchError
-	}{nonNil(good), nonNil(failed)}, nil
+	return encodeIDBatch(good, failed), nil
 }
 
 func checkVisibility(v int64) error {
@@ -509,7 +627,7 @@ func checkVisibility(v int64) error {
 	return nil
 }
 
-func (s *Server) changeMessageVisibility(r *http.Request, body []byte) (any, error) {
+func (s *Server) changeMessageVisibility(req *http.Request, body []byte) (any, error) {
 	var in struct {
 		QueueUrl          string
 		ReceiptHandle     string
@@ -534,7 +652,7 @@ func (s *Server) changeMessageVisibility(r *http.Request, body []byte) (any, err
 	return nil, q.changeVisibility(in.ReceiptHandle, time.Duration(*in.VisibilityTimeout)*time.Second, s.now().UnixNano())
 }
 
-func (s *Server) changeMessageVisibilityBatch(r *http.Request, body []byte) (any, error) {
+func (s *Server) changeMessageVisibilityBatch(req *http.Request, body []byte) (any, error) {
 	var in struct {
 		QueueUrl string
 		Entries  []struct {
@@ -557,9 +675,8 @@ func (s *Server) changeMessageVisibilityBatch(r *http.Request, body []byte) (any
 	if err := checkBatchIDs(ids, "ChangeMessageVisibilityBatchRequestEntry"); err != nil {
 		return nil, err
 	}
-	type ok struct{ Id string }
 	var (
-		good   []ok
+		good   []string
 		failed []batchError
 	)
 	now := s.now().UnixNano()
@@ -581,11 +698,8 @@ func (s *Server) changeMessageVisibilityBatch(r *http.Request, body []byte) (any
 		if err != nil {
 			failed = append(failed, entryError(e.Id, err))
 		} else {
-			good = append(good, ok{e.Id})
+			good = append(good, e.Id)
 		}
 	}
-	return struct {
-		Successful []ok
-		Failed     []batchError
-	}{nonNil(good), nonNil(failed)}, nil
+	return encodeIDBatch(good, failed), nil
 }

@@ -83,7 +83,7 @@ func (sel *receiveSelection) wantsUser(name string) bool {
 	return false
 }
 
-func (s *Server) receiveMessage(r *http.Request, body []byte) (any, error) {
+func (s *Server) receiveMessage(req *http.Request, body []byte) (any, error) {
 	var in struct {
 		QueueUrl                    string
 		AttributeNames              []string
@@ -94,7 +94,29 @@ func (s *Server) receiveMessage(r *http.Request, body []byte) (any, error) {
 		WaitTimeSeconds             *int64
 		ReceiveRequestAttemptId     string
 	}
-	if err := decode(body, &in); err != nil {
+	r := jsonReader{b: body}
+	if err := r.top(func(k string) {
+		switch k {
+		case "QueueUrl":
+			in.QueueUrl = r.str()
+		case "AttributeNames":
+			in.AttributeNames = r.strings()
+		case "MessageSystemAttributeNames":
+			in.MessageSystemAttributeNames = r.strings()
+		case "MessageAttributeNames":
+			in.MessageAttributeNames = r.strings()
+		case "MaxNumberOfMessages":
+			in.MaxNumberOfMessages = r.int64Ptr()
+		case "VisibilityTimeout":
+			in.VisibilityTimeout = r.int64Ptr()
+		case "WaitTimeSeconds":
+			in.WaitTimeSeconds = r.int64Ptr()
+		case "ReceiveRequestAttemptId":
+			in.ReceiveRequestAttemptId = r.str()
+		default:
+			r.skip()
+		}
+	}); err != nil {
 		return nil, err
 	}
 	q, err := s.queueFromURL(in.QueueUrl)
@@ -133,7 +155,7 @@ func (s *Server) receiveMessage(r *http.Request, body []byte) (any, error) {
 		wait = time.Duration(*in.WaitTimeSeconds) * time.Second
 	}
 
-	ctx := r.Context()
+	ctx := req.Context()
 	deadline := time.Now().Add(wait)
 	var timer *time.Timer
 	defer func() {

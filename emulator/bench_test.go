@@ -1,0 +1,269 @@
+package emulator_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/sqsflow/sqsflow/emulator"
+)
+
+// Benchmarks of the emulator's speed and memory. The throughput benchmark
+// runs side by side against fauxqs when SQSFLOW_BENCH_FAUXQS names a running
+// fauxqs (e.g. http://127.0.0.1:4566), with the same Go client:
+//
+//	go test ./emulator/ -run '^$' -bench SendReceiveDelete -benchtime 100000x
+//	SQSFLOW_BENCH_FAUXQS=http://127.0.0.1:4566 go test ./emulator/ -run '^$' -bench SendReceiveDelete -benchtime 100000x
+//	go test ./emulator/ -run '^$' -bench MemoryPerQueuedMessage -benchtime 1x
+
+const benchClients = 8 // concurrent clients, as the issue asks
+
+// benchConfig is an aws.Config for an endpoint with a connection pool big
+// enough for the benchmark's clients.
+func benchConfig(endpoint string) (aws.Config, func()) {
+	tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}
+	return aws.Config{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(endpoint),
+		HTTPClient:   &http.Client{Transport: tr},
+	}, tr.CloseIdleConnections
+}
+
+func BenchmarkSendReceiveDelete(b *testing.B) {
+	b.Run("embedded", func(b *testing.B) {
+		srv, err := emulator.Start(context.Background(), emulator.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer srv.Close()
+		benchSendReceiveDelete(b, srv.Endpoint(), func() int64 { return srv.Stats().Total() })
+	})
+	b.Run("fauxqs", func(b *testing.B) {
+		ep := os.Getenv("SQSFLOW_BENCH_FAUXQS")
+		if ep == "" {
+			b.Skip("set SQSFLOW_BENCH_FAUXQS to a running fauxqs, e.g. http://127.0.0.1:4566")
+		}
+		benchSendReceiveDelete(b, ep, nil)
+	})
+}
+
+// benchSendReceiveDelete sends b.N 200-byte messages with SendMessageBatch
+// from 8 clients, then receives and deletes them in batches with 8 clients,
+// and reports each phase's rate.
+func benchSendReceiveDelete(b *testing.B, endpoint string, requests func() int64) {
+	cfg, closeIdle := benchConfig(endpoint)
+	defer closeIdle()
+	client := sqs.NewFromConfig(cfg)
+	ctx := context.Background()
+	name := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name, Attributes: map[string]string{"VisibilityTimeout": "300"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer client.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: q.QueueUrl})
+	body := strings.Repeat("x", 200)
+	var before int64
+	if requests != nil {
+		before = requests()
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+
+	// Phase 1: send, 10 messages a request.
+	start := time.Now()
+	batches := make(chan int, benchClients)
+	go func() {
+		for left := b.N; left > 0; left -= 10 {
+			batches <- min(left, 10)
+		}
+		close(batches)
+	}()
+	var wg sync.WaitGroup
+	for range benchClients {
+		wg.Go(func() {
+			entries := make([]types.SendMessageBatchRequestEntry, 10)
+			for i := range entries {
+				entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: &body}
+			}
+			for n := range batches {
+				out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: q.QueueUrl, Entries: entries[:n]})
+				if err != nil || len(out.Failed) > 0 {
+					b.Errorf("send batch: %v %v", err, out)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	sendTime := time.Since(start)
+
+	// Phase 2: receive and delete, 10 messages a request each.
+	start = time.Now()
+	var received atomic.Int64
+	for range benchClients {
+		wg.Go(func() {
+			for received.Load() < int64(b.N) {
+				out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
+				if err != nil {
+					b.Errorf("receive: %v", err)
+					return
+				}
+				if len(out.Messages) == 0 {
+					continue
+				}
+				received.Add(int64(len(out.Messages)))
+				entries := make([]types.DeleteMessageBatchRequestEntry, len(out.Messages))
+				for i, m := range out.Messages {
+					entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle}
+				}
+				del, err := client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: q.QueueUrl, Entries: entries})
+				if err != nil || len(del.Failed) > 0 {
+					b.Errorf("delete batch: %v %v", err, del)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	recvTime := time.Since(start)
+	b.StopTimer()
+
+	b.ReportMetric(float64(b.N)/sendTime.Seconds(), "sends/s")
+	b.ReportMetric(float64(b.N)/recvTime.Seconds(), "recv+del/s")
+	if requests != nil {
+		b.ReportMetric(float64(requests()-before)/float64(b.N), "req/msg")
+	}
+	if got := received.Load(); got < int64(b.N) {
+		b.Fatalf("received %d of %d messages", got, b.N)
+	}
+}
+
+// BenchmarkMemoryPerQueuedMessage queues 1,000,000 messages of 200 bytes
+// (through the SQS API, 10 a request from 8 clients) and reports the heap
+// the queued messages take, per message.
+func BenchmarkMemoryPerQueuedMessage(b *testing.B) {
+	const total = 1_000_000
+	body := strings.Repeat("m", 200)
+	for range b.N {
+		runtime.GC()
+		var base runtime.MemStats
+		runtime.ReadMemStats(&base)
+
+		srv, err := emulator.Start(context.Background(), emulator.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg, closeIdle := benchConfig(srv.Endpoint())
+		client := sqs.NewFromConfig(cfg)
+		ctx := context.Background()
+		q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("memory")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var next atomic.Int64
+		var wg sync.WaitGroup
+		for range benchClients {
+			wg.Go(func() {
+				entries := make([]types.SendMessageBatchRequestEntry, 10)
+				for i := range entries {
+					entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: &body}
+				}
+				for next.Add(10) <= total {
+					if _, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: q.QueueUrl, Entries: entries}); err != nil {
+						b.Errorf("send: %v", err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		closeIdle()
+		if st := srv.Stats(); st.MessagesSent != total {
+			b.Fatalf("queued %d messages, want %d", st.MessagesSent, total)
+		}
+
+		runtime.GC()
+		var after runtime.MemStats
+		runtime.ReadMemStats(&after)
+		perMsg := float64(int64(after.HeapAlloc)-int64(base.HeapAlloc)) / total
+		b.ReportMetric(perMsg, "B/queued-msg")
+		runtime.KeepAlive(srv)
+		srv.Close()
+	}
+}
+
+// BenchmarkServerSendMessageBatch measures the server alone: 8 clients
+// post a prepared SendMessageBatch body (10 messages of 200 bytes) over
+// plain HTTP, without an SDK's signing and serialisation.
+func BenchmarkServerSendMessageBatch(b *testing.B) {
+	srv, err := emulator.Start(context.Background(), emulator.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	tr := &http.Transport{MaxIdleConnsPerHost: 64}
+	defer tr.CloseIdleConnections()
+	hc := &http.Client{Transport: tr}
+	post := func(action, body string) error {
+		req, err := http.NewRequest(http.MethodPost, srv.Endpoint()+"/", strings.NewReader(body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("X-Amz-Target", "AmazonSQS."+action)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("%s: status %d", action, resp.StatusCode)
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		return err
+	}
+	if err := post("CreateQueue", `{"QueueName":"server"}`); err != nil {
+		b.Fatal(err)
+	}
+	var sb strings.Builder
+	sb.WriteString(`{"QueueUrl":"` + srv.Endpoint() + `/000000000000/server","Entries":[`)
+	for i := range 10 {
+		if i > 0 {
+			sb.WriteString(",")
+		}
+		fmt.Fprintf(&sb, `{"Id":"%d","MessageBody":"%s"}`, i, strings.Repeat("x", 200))
+	}
+	sb.WriteString("]}")
+	body := sb.String()
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range benchClients {
+		wg.Go(func() {
+			for next.Add(10) <= int64(b.N) {
+				if err := post("SendMessageBatch", body); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "sends/s")
+}

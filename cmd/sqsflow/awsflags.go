@@ -86,16 +86,15 @@ func (f *awsFlags) open(ctx context.Context) (*awsSession, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load the AWS configuration: %w", err)
 	}
-	// The session owns its HTTP client, so that Close can drop idle
+	// The session owns its HTTP transport, so that Close can drop idle
 	// connections instead of leaving them to the process's end. The SDK's
-	// buildable client (which the configuration may have given a CA bundle)
-	// is frozen into a plain *http.Client for that.
-	client := &http.Client{Transport: http.DefaultTransport.(*http.Transport).Clone()}
+	// buildable client hands out a copy of its transport, with the CA
+	// bundle the configuration may have given it.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if bc, ok := cfg.HTTPClient.(*awshttp.BuildableClient); ok {
-		if c, ok := bc.Freeze().(*http.Client); ok {
-			client = c
-		}
+		tr = bc.GetTransport()
 	}
+	client := &http.Client{Transport: tr}
 	cfg.HTTPClient = client
 	if endpoint != "" {
 		if cfg.Region == "" {

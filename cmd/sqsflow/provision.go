@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqsflow/sqsflow/internal/naming"
 	"github.com/sqsflow/sqsflow/provision"
 )
 
@@ -288,7 +289,11 @@ func (p provisionPlan) apply(ctx context.Context, c provision.Clients, opts prov
 		}
 		fmt.Fprintf(w, "queue %s %s\n", res.QueueName, orPending(res.QueueURL))
 		if dl, ok := spec.Queue.DeadLetter.Value(); ok {
-			fmt.Fprintf(w, "  dead-letter queue %s %s\n", dl.Queue, orPending(res.DeadLetterURL))
+			name := dl.Queue
+			if ref, err := naming.ParseQueueRef(name); err == nil && ref.Kind == naming.RefName {
+				name = p.naming.QueuePrefix + name
+			}
+			fmt.Fprintf(w, "  dead-letter queue %s %s\n", name, orPending(res.DeadLetterURL))
 		}
 		for i, arn := range res.TopicARNs {
 			sub := ""

@@ -194,7 +194,12 @@ func (r *redrive) run(ctx context.Context, stdout io.Writer) error {
 		if ctx.Err() != nil {
 			break
 		}
-		out, err := r.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		// Neither the receive nor the move is cancelled with ctx: a long
+		// poll abandoned mid-way may still take messages and hide them, and
+		// messages taken off the DLQ are moved even if the run is
+		// interrupted meanwhile, so that none is sent twice or left hidden.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.flags.wait+cleanupTimeout)
+		out, err := r.sqs.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(r.dlqURL),
 			MaxNumberOfMessages:         int32(n),
 			WaitTimeSeconds:             int32(r.flags.wait / time.Second),
@@ -202,18 +207,14 @@ func (r *redrive) run(ctx context.Context, stdout io.Writer) error {
 			MessageAttributeNames:       []string{"All"},
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 		})
+		cancel()
 		if err != nil {
-			if ctx.Err() != nil {
-				break
-			}
 			r.report(stdout)
 			return fmt.Errorf("receive from %s: %w", r.dlqURL, err)
 		}
 		if len(out.Messages) == 0 {
 			break
 		}
-		// Messages taken off the DLQ are moved even if the run is
-		// interrupted meanwhile, so that none is sent twice or left hidden.
 		mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 		r.move(mctx, out.Messages)
 		cancel()

@@ -48,7 +48,7 @@ func setupTail(fs *flag.FlagSet) runFunc {
 	fs.StringVar(&f.queuePrefix, "queue-prefix", "", "queue name `prefix` (tomodachi's aws_sns_sqs.queue_name_prefix); not applied to URLs and ARNs")
 	fs.StringVar(&f.topicPrefix, "topic-prefix", "", "topic name `prefix`, removed from the topics shown")
 	fs.IntVar(&f.max, "n", 0, "stop after printing `N` messages (0: no limit)")
-	fs.BoolVar(&f.follow, "follow", false, "keep waiting for new messages until interrupted, instead of stopping when the queue has none")
+	fs.BoolVar(&f.follow, "follow", false, "keep waiting for new messages until interrupted, instead of stopping when the queue has none. An interrupt lets the receive in progress end (at most -wait) and gives back what it got")
 	fs.DurationVar(&f.wait, "wait", 2*time.Second, "long-poll `time` of each receive, whole seconds up to 20s; without -follow, tail stops after a receive that long finds nothing")
 	fs.DurationVar(&f.hold, "hold", 5*time.Minute, "`time` the printed messages stay invisible to other consumers while tail runs, whole seconds up to 12h; when tail ends they are made visible again at once")
 	fs.BoolVar(&f.delete, "delete", false, "delete the messages once printed. Without it they are left on the queue, but each receive still counts toward the queue's maxReceiveCount, so a message near its limit may move to the dead-letter queue")
@@ -134,7 +134,12 @@ func (t *tail) run(ctx context.Context) (err error) {
 		if t.flags.max > 0 {
 			n = int32(min(10, t.flags.max-t.printed))
 		}
-		out, err := t.sqs.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+		// The receive is not cancelled with ctx: SQS may still hand the
+		// messages of an abandoned long poll to it, and they would stay
+		// hidden for -hold. An interrupt waits for it instead (at most
+		// -wait), and what it got is given back unprinted.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), t.flags.wait+cleanupTimeout)
+		out, err := t.sqs.ReceiveMessage(rctx, &sqs.ReceiveMessageInput{
 			QueueUrl:                    aws.String(t.url),
 			MaxNumberOfMessages:         n,
 			WaitTimeSeconds:             int32(t.flags.wait / time.Second),
@@ -142,17 +147,16 @@ func (t *tail) run(ctx context.Context) (err error) {
 			MessageAttributeNames:       []string{"All"},
 			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
 		})
+		cancel()
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
 			return fmt.Errorf("receive from %s: %w", t.url, err)
 		}
 		fresh := make([]sqstypes.Message, 0, len(out.Messages))
 		for _, m := range out.Messages {
 			id := aws.ToString(m.MessageId)
-			if _, seen := t.held[id]; seen {
-				// Its hold ran out and it was received again: not new.
+			if _, seen := t.held[id]; seen || ctx.Err() != nil {
+				// Received again after its hold ran out, or after an
+				// interrupt: held, to be given back, and not printed.
 				t.held[id] = aws.ToString(m.ReceiptHandle)
 				continue
 			}
@@ -267,7 +271,7 @@ type shown struct {
 	Attributes   map[string]any `json:"attributes,omitempty"`
 	Envelope     *shownEnvelope `json:"envelope,omitempty"`
 	// Data is the data as JSON when it is JSON, else as a JSON string when
-	// it is text; DataBase64 holds data that is neither (protobuf).
+	// it is text; DataBase64 holds protobuf data and data that is not text.
 	Data       json.RawMessage `json:"data,omitempty"`
 	DataBase64 string          `json:"data_base64,omitempty"`
 	// Error says why the message could not be unwrapped or opened; Body is
@@ -313,6 +317,8 @@ func (t *tail) decode(m sqstypes.Message) shown {
 		}
 	}
 	switch data := opened.Data; {
+	case strings.Contains(opened.Meta.ProtocolVersion, "protobuf"):
+		s.DataBase64 = base64.StdEncoding.EncodeToString(data) // a serialized message
 	case json.Valid(data):
 		s.Data = data
 	case utf8.Valid(data):

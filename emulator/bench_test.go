@@ -50,44 +50,118 @@ func BenchmarkSendReceiveDelete(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer srv.Close()
-		benchSendReceiveDelete(b, srv.Endpoint(), func() int64 { return srv.Stats().Total() })
+		t := newBenchTarget(b, "embedded", srv.Endpoint())
+		defer t.close()
+		before := srv.Stats().Total()
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := processCPU()
+		sendTime := t.send(b, b.N)
+		recvTime := t.receive(b, b.N)
+		cpu = processCPU() - cpu
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/sendTime.Seconds(), "sends/s")
+		b.ReportMetric(float64(b.N)/recvTime.Seconds(), "recv+del/s")
+		b.ReportMetric(float64(srv.Stats().Total()-before)/float64(b.N), "req/msg")
+		// CPU per message sent, received and deleted, client and server
+		// together: a figure a loaded machine disturbs less than rates.
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
 	})
 	b.Run("fauxqs", func(b *testing.B) {
-		ep := os.Getenv("SQSFLOW_BENCH_FAUXQS")
-		if ep == "" {
-			b.Skip("set SQSFLOW_BENCH_FAUXQS to a running fauxqs, e.g. http://127.0.0.1:4566")
+		ep := fauxqsEndpoint(b)
+		t := newBenchTarget(b, "fauxqs", ep)
+		defer t.close()
+		b.ReportAllocs()
+		b.ResetTimer()
+		cpu := processCPU()
+		sendTime := t.send(b, b.N)
+		recvTime := t.receive(b, b.N)
+		cpu = processCPU() - cpu
+		b.StopTimer()
+		b.ReportMetric(float64(b.N)/sendTime.Seconds(), "sends/s")
+		b.ReportMetric(float64(b.N)/recvTime.Seconds(), "recv+del/s")
+		// Only the client's CPU: fauxqs's own runs in its Node process.
+		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "client-cpu-µs/msg")
+	})
+	// side-by-side alternates rounds against the two servers, so that the
+	// load of a shared machine weighs on both alike, and reports the ratios.
+	b.Run("side-by-side", func(b *testing.B) {
+		ep := fauxqsEndpoint(b)
+		srv, err := emulator.Start(context.Background(), emulator.Options{})
+		if err != nil {
+			b.Fatal(err)
 		}
-		benchSendReceiveDelete(b, ep, nil)
+		defer srv.Close()
+		targets := []*benchTarget{newBenchTarget(b, "embedded", srv.Endpoint()), newBenchTarget(b, "fauxqs", ep)}
+		defer targets[0].close()
+		defer targets[1].close()
+		const rounds = 10
+		var send, recv [2]time.Duration
+		b.ResetTimer()
+		for r := range rounds {
+			n := b.N / rounds
+			if r == rounds-1 {
+				n = b.N - n*(rounds-1)
+			}
+			for k := range 2 {
+				i := (k + r) % 2 // alternate which goes first
+				send[i] += targets[i].send(b, n)
+			}
+			for k := range 2 {
+				i := (k + r) % 2
+				recv[i] += targets[i].receive(b, n)
+			}
+		}
+		b.StopTimer()
+		for i, t := range targets {
+			b.ReportMetric(float64(b.N)/send[i].Seconds(), t.name+"-sends/s")
+			b.ReportMetric(float64(b.N)/recv[i].Seconds(), t.name+"-recv+del/s")
+		}
+		b.ReportMetric(send[1].Seconds()/send[0].Seconds(), "send-x-fauxqs")
+		b.ReportMetric(recv[1].Seconds()/recv[0].Seconds(), "recv+del-x-fauxqs")
 	})
 }
 
-// benchSendReceiveDelete sends b.N 200-byte messages with SendMessageBatch
-// from 8 clients, then receives and deletes them in batches with 8 clients,
-// and reports each phase's rate.
-func benchSendReceiveDelete(b *testing.B, endpoint string, requests func() int64) {
+func fauxqsEndpoint(b *testing.B) string {
+	ep := os.Getenv("SQSFLOW_BENCH_FAUXQS")
+	if ep == "" {
+		b.Skip("set SQSFLOW_BENCH_FAUXQS to a running fauxqs, e.g. http://127.0.0.1:4566")
+	}
+	return ep
+}
+
+// benchTarget is one server under benchmark and a queue on it.
+type benchTarget struct {
+	name   string
+	client *sqs.Client
+	url    *string
+	close  func()
+}
+
+func newBenchTarget(b *testing.B, name, endpoint string) *benchTarget {
 	cfg, closeIdle := benchConfig(endpoint)
-	defer closeIdle()
 	client := sqs.NewFromConfig(cfg)
 	ctx := context.Background()
-	name := fmt.Sprintf("bench-%d", time.Now().UnixNano())
-	q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &name, Attributes: map[string]string{"VisibilityTimeout": "300"}})
+	qname := fmt.Sprintf("bench-%d", time.Now().UnixNano())
+	q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: &qname, Attributes: map[string]string{"VisibilityTimeout": "300"}})
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer client.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: q.QueueUrl})
-	body := strings.Repeat("x", 200)
-	var before int64
-	if requests != nil {
-		before = requests()
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
+	return &benchTarget{name: name, client: client, url: q.QueueUrl, close: func() {
+		client.DeleteQueue(ctx, &sqs.DeleteQueueInput{QueueUrl: q.QueueUrl})
+		closeIdle()
+	}}
+}
 
-	// Phase 1: send, 10 messages a request.
+// send sends n 200-byte messages with SendMessageBatch, 10 a request, from
+// 8 clients, and returns the time it took.
+func (t *benchTarget) send(b *testing.B, n int) time.Duration {
+	ctx := context.Background()
+	body := strings.Repeat("x", 200)
 	start := time.Now()
 	batches := make(chan int, benchClients)
 	go func() {
-		for left := b.N; left > 0; left -= 10 {
+		for left := n; left > 0; left -= 10 {
 			batches <- min(left, 10)
 		}
 		close(batches)
@@ -99,27 +173,34 @@ func benchSendReceiveDelete(b *testing.B, endpoint string, requests func() int64
 			for i := range entries {
 				entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), MessageBody: &body}
 			}
-			for n := range batches {
-				out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: q.QueueUrl, Entries: entries[:n]})
+			for k := range batches {
+				out, err := t.client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: t.url, Entries: entries[:k]})
 				if err != nil || len(out.Failed) > 0 {
-					b.Errorf("send batch: %v %v", err, out)
+					b.Errorf("%s: send batch: %v %v", t.name, err, out)
+					for range batches {
+					}
 					return
 				}
 			}
 		})
 	}
 	wg.Wait()
-	sendTime := time.Since(start)
+	return time.Since(start)
+}
 
-	// Phase 2: receive and delete, 10 messages a request each.
-	start = time.Now()
+// receive receives and deletes n messages in batches of 10 with 8 clients
+// and returns the time it took.
+func (t *benchTarget) receive(b *testing.B, n int) time.Duration {
+	ctx := context.Background()
+	start := time.Now()
 	var received atomic.Int64
+	var wg sync.WaitGroup
 	for range benchClients {
 		wg.Go(func() {
-			for received.Load() < int64(b.N) {
-				out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10})
+			for received.Load() < int64(n) {
+				out, err := t.client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: t.url, MaxNumberOfMessages: 10})
 				if err != nil {
-					b.Errorf("receive: %v", err)
+					b.Errorf("%s: receive: %v", t.name, err)
 					return
 				}
 				if len(out.Messages) == 0 {
@@ -130,26 +211,19 @@ func benchSendReceiveDelete(b *testing.B, endpoint string, requests func() int64
 				for i, m := range out.Messages {
 					entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(fmt.Sprint(i)), ReceiptHandle: m.ReceiptHandle}
 				}
-				del, err := client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: q.QueueUrl, Entries: entries})
+				del, err := t.client.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: t.url, Entries: entries})
 				if err != nil || len(del.Failed) > 0 {
-					b.Errorf("delete batch: %v %v", err, del)
+					b.Errorf("%s: delete batch: %v %v", t.name, err, del)
 					return
 				}
 			}
 		})
 	}
 	wg.Wait()
-	recvTime := time.Since(start)
-	b.StopTimer()
-
-	b.ReportMetric(float64(b.N)/sendTime.Seconds(), "sends/s")
-	b.ReportMetric(float64(b.N)/recvTime.Seconds(), "recv+del/s")
-	if requests != nil {
-		b.ReportMetric(float64(requests()-before)/float64(b.N), "req/msg")
+	if got := received.Load(); got < int64(n) {
+		b.Fatalf("%s: received %d of %d messages", t.name, got, n)
 	}
-	if got := received.Load(); got < int64(b.N) {
-		b.Fatalf("received %d of %d messages", got, b.N)
-	}
+	return time.Since(start)
 }
 
 // BenchmarkMemoryPerQueuedMessage queues 1,000,000 messages of 200 bytes

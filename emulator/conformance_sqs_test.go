@@ -710,3 +710,41 @@ func TestConformanceTypedErrors(t *testing.T) {
 		is.True(errors.As(err, &badName))
 	}
 }
+
+// TestConformanceBodyCharacters checks the characters AWS documents as
+// allowed in a message body: #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to
+// #xFFFD | #x10000 to #x10FFFF.
+func TestConformanceBodyCharacters(t *testing.T) {
+	t.Parallel()
+	env := testenv.New(t)
+	ctx := context.Background()
+	_, url := env.CreateQueue(t, "chars", nil)
+	tests := []struct {
+		name, body string
+		ok         bool
+		skip       string
+	}{
+		{"tab, newline, return", "a\tb\nc\rd", true, ""},
+		{"basic multilingual plane", "räksmörgås €", true, ""},
+		{"beyond the BMP", "rocket 🚀", true, "fauxqs: rejects characters beyond U+FFFF"},
+		{"NUL", "a\x00b", false, "moto: accepts characters AWS rejects"},
+		{"other control character", "a\x07b", false, "moto: accepts characters AWS rejects"},
+		{"U+FFFF", "a\uffffb", false, "moto: accepts characters AWS rejects"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			is := is.New(t)
+			_, err := env.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(tt.body)})
+			if skipFor(t, env, tt.skip) {
+				return
+			}
+			if tt.ok {
+				is.NoErr(err)
+				return
+			}
+			code, status := apiError(t, err)
+			is.Equal(legacyCode(env, code), "InvalidMessageContents")
+			is.Equal(status, 400)
+		})
+	}
+}

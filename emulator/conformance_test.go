@@ -129,6 +129,7 @@ func TestConformanceQueueLifecycleSmoke(t *testing.T) {
 	is.Equal(attrs["DelaySeconds"], "0")
 	is.Equal(attrs["MessageRetentionPeriod"], "345600")
 	is.Equal(attrs["ReceiveMessageWaitTimeSeconds"], "0")
+	is.Equal(attrs["MaximumMessageSize"], "1048576") // 1 MiB since AWS raised the limit in 2025
 	is.Equal(attrs["ApproximateNumberOfMessages"], "0")
 	is.True(attrs["QueueArn"] != "")
 	// AWS documents CreatedTimestamp as epoch seconds, an integer.

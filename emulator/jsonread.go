@@ -371,7 +371,7 @@ func (r *jsonReader) sendEntries() []sendEntry {
 	if r.null() {
 		return nil
 	}
-	entries := []sendEntry{}
+	entries := make([]sendEntry, 0, maxBatchEntries)
 	r.array(func() {
 		var e sendEntry
 		r.object(func(k string) { r.sendEntryField(&e, k) })

@@ -63,9 +63,6 @@ func (s *Server) serveSQS(w http.ResponseWriter, r *http.Request, target string,
 		s.writeJSONError(w, err)
 		return
 	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "application/x-amz-json-1.0")
-	hdr.Set("X-Amzn-Requestid", requestID())
 	var raw []byte
 	switch v := out.(type) {
 	case []byte:
@@ -78,9 +75,15 @@ func (s *Server) serveSQS(w http.ResponseWriter, r *http.Request, target string,
 			return
 		}
 	}
-	hdr.Set("Content-Length", strconv.Itoa(len(raw)))
+	// Headers are set directly in canonical form: this is the hot path.
+	hdr := w.Header()
+	hdr["Content-Type"] = jsonContentType
+	hdr["X-Amzn-Requestid"] = []string{requestID()}
+	hdr["Content-Length"] = []string{strconv.Itoa(len(raw))}
 	w.Write(raw)
 }
+
+var jsonContentType = []string{"application/x-amz-json-1.0"}
 
 // writeJSONError renders err as an SQS JSON error response.
 func (s *Server) writeJSONError(w http.ResponseWriter, err error) {

@@ -13,8 +13,8 @@ type Stats struct {
 	Requests map[string]int64 `json:"requests"`
 	// Errors counts requests answered with an error.
 	Errors int64 `json:"errors"`
-	// MessagesSent counts messages stored by SendMessage and SendMessageBatch
-	// (FIFO duplicates excluded).
+	// MessagesSent counts messages stored in queues by SendMessage,
+	// SendMessageBatch and SNS deliveries (FIFO duplicates excluded).
 	MessagesSent int64 `json:"messagesSent"`
 	// MessagesReceived counts messages handed out by ReceiveMessage.
 	MessagesReceived int64 `json:"messagesReceived"`

@@ -41,7 +41,7 @@ type Config struct {
 }
 
 func main() {
-	cfg := Config{Orders: 5000, Progress: 500 * time.Millisecond}
+	cfg := Config{Orders: 10000, Progress: 500 * time.Millisecond}
 	flag.IntVar(&cfg.Orders, "orders", cfg.Orders, "how many orders the shop publishes")
 	flag.DurationVar(&cfg.Progress, "progress", cfg.Progress, "how often progress is printed")
 	exampleenv.Main(func(ctx context.Context, env exampleenv.Env) error {

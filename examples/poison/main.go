@@ -14,7 +14,10 @@
 // With both in the DLQ, the fix is deployed (the service learns the legacy
 // format; the provider accepts order 13) and the DLQ is redriven: its
 // messages are sent back to the queue, as they were, and both orders go
-// through. The redrive is a pipeline too: DLQ -> queue.
+// through. In production you would deploy the fix and then run
+// `sqsflow redrive payments-order-placed-dlq`; here the redrive runs in the
+// same pipeline as the service, a source on the DLQ and a sink to the queue,
+// which shows how little a redrive is.
 //
 //	go run ./examples/poison
 //	go run ./examples/poison -endpoint http://127.0.0.1:4566

@@ -174,6 +174,46 @@ func TestConformanceFIFOOrderingAndGroupLockSmoke(t *testing.T) {
 	}
 }
 
+// A long poll on a FIFO queue whose groups are all locked returns as soon as
+// a delete unlocks one, not when its wait runs out.
+func TestConformanceFIFOLongPollWakesOnUnlock(t *testing.T) {
+	t.Parallel()
+	is := is.New(t)
+	env := testenv.New(t)
+	ctx := context.Background()
+	_, url := env.CreateQueue(t, "unlock.fifo", map[string]string{"ContentBasedDeduplication": "true"})
+	for _, body := range []string{"a1", "a2"} {
+		_, err := env.SQS.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &url, MessageBody: aws.String(body), MessageGroupId: aws.String("a")})
+		is.NoErr(err)
+	}
+	first := receive(t, env, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 1})
+	is.Equal(len(first), 1)
+
+	type result struct {
+		msgs    []types.Message
+		elapsed time.Duration
+	}
+	got := make(chan result, 1)
+	go func() {
+		start := time.Now()
+		out, err := env.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10, WaitTimeSeconds: 20})
+		if err != nil {
+			t.Error(err)
+		}
+		got <- result{out.Messages, time.Since(start)}
+	}()
+	// Give the long poll time to start waiting (if it has not, the delete
+	// comes first and the receive returns at once: the test still passes,
+	// without exercising the wake-up).
+	time.Sleep(200 * time.Millisecond)
+	_, err := env.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: first[0].ReceiptHandle})
+	is.NoErr(err)
+	r := <-got
+	is.Equal(len(r.msgs), 1)
+	is.Equal(aws.ToString(r.msgs[0].Body), "a2")
+	is.True(r.elapsed < 10*time.Second) // woken by the delete, not by the 20s wait running out
+}
+
 func TestConformanceFIFOReturnedMessageKeepsItsPlace(t *testing.T) {
 	t.Parallel()
 	is := is.New(t)

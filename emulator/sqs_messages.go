@@ -555,6 +555,9 @@ func (q *queue) deleteMessages(receipts []string) []error {
 	for i, rh := range receipts {
 		errs[i] = q.deleteLocked(rh)
 	}
+	if q.fifo {
+		q.notify() // deleting a message unlocks its group for long polls waiting on it
+	}
 	return errs
 }
 

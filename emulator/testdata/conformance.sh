@@ -8,6 +8,9 @@
 #   emulator/testdata/conformance.sh sqsflow   # full suite against `sqsflow local` in its own process
 #   emulator/testdata/conformance.sh all       # the three, then the embedded run
 #
+# With ALSO="./provision/ ./source/ ..." the fauxqs run also runs those
+# packages' integration tests against the same fauxqs.
+#
 # The embedded run is part of `go test ./...`. CI runs this script with
 # "fauxqs" as its second conformance run.
 set -euo pipefail
@@ -46,6 +49,11 @@ fauxqs() {
 	pid=$!
 	wait_ready "http://127.0.0.1:$port/health"
 	suite "http://127.0.0.1:$port" fauxqs Conformance
+	if [ -n "${ALSO:-}" ]; then
+		echo "conformance: integration tests of $ALSO against fauxqs"
+		# shellcheck disable=SC2086 # ALSO is a list of packages
+		SQSFLOW_TEST_ENDPOINT="http://127.0.0.1:$port" SQSFLOW_TEST_REFERENCE=fauxqs go test -count=1 $ALSO
+	fi
 	stop
 }
 

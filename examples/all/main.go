@@ -45,8 +45,13 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, Config{Examples: examples, Args: o.Args()}, os.Stdout)
-	stop()
-	if err != nil {
+	interrupted := ctx.Err() != nil
+	stop() // which cancels ctx
+	switch {
+	case interrupted:
+		fmt.Fprintln(os.Stderr, "interrupted")
+		os.Exit(130)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}

@@ -132,6 +132,9 @@ func publish(ctx context.Context, cfg Config, orders []Order) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for _, o := range orders {
+		if ctx.Err() != nil {
+			break // stopped, or a publish failed
+		}
 		g.Go(func() error {
 			_, err := shop.Publish(ctx, "order-placed", o, sink.WithAttributes(map[string]any{"currency": o.Currency}))
 			return err

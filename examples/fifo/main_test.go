@@ -25,7 +25,7 @@ func TestRunKeepsEachGroupInOrder(t *testing.T) {
 	is := is.New(t)
 	var out bytes.Buffer
 	cfg := Config{Env: exampletest.Env(t), Accounts: accounts, PerGroup: 6}
-	is.NoErr(run(exampletest.Context(t, 3*time.Minute), cfg, &out))
+	is.NoErr(run(exampletest.Context(t, time.Minute), cfg, &out))
 	t.Log("\n" + out.String())
 
 	for i, seqs := range columns(t, out.String(), len(accounts)) {
@@ -47,7 +47,7 @@ func TestRunUnorderedStillAppliesEverything(t *testing.T) {
 	is := is.New(t)
 	var out bytes.Buffer
 	cfg := Config{Env: exampletest.Env(t), Accounts: accounts[:2], PerGroup: 6, Unordered: true}
-	is.NoErr(run(exampletest.Context(t, 3*time.Minute), cfg, &out))
+	is.NoErr(run(exampletest.Context(t, time.Minute), cfg, &out))
 	t.Log("\n" + out.String())
 	for _, seqs := range columns(t, out.String(), 2) {
 		is.Equal(len(seqs), 6)

@@ -209,8 +209,13 @@ func Main(run func(ctx context.Context, env Env) error) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := openAndRun(ctx, *o, run)
-	stop()
-	if err != nil {
+	interrupted := ctx.Err() != nil
+	stop() // which cancels ctx
+	switch {
+	case interrupted:
+		fmt.Fprintln(os.Stderr, "interrupted")
+		os.Exit(130)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}

@@ -54,7 +54,7 @@ type specFlags struct {
 func setupProvision(fs *flag.FlagSet) runFunc {
 	aws := addAWSFlags(fs)
 	f := &specFlags{fs: fs}
-	file := fs.String("file", "", "JSON `file` describing topics and queues (see the README); no queue or topic flags with it, except the prefixes, which override the file's")
+	file := fs.String("file", "", "JSON `file` describing topics and queues: {\"topic_prefix\", \"queue_prefix\", \"topics\": [{\"name\", \"fifo\", \"kms_key\", \"attributes\"}], \"queues\": [{\"queue\", \"topic\", \"fifo\", \"non_competing\": {\"handler\", \"service_uuid\"}, \"visibility_timeout\", \"dead_letter\": {\"queue\", \"max_receive_count\"}, \"kms_key\", \"kms_data_key_reuse\", \"topic_kms_key\", \"filter_policy\", \"filter_policy_scope\", \"raw_message_delivery\", \"leave_queue_policy\"}]}. An attribute left out is left as it is, null removes it; durations are \"30s\" or seconds. No queue or topic flags with it, except the prefixes, which override the file's")
 	dryRun := fs.Bool("dry-run", false, "print the AWS calls that would create or change something, and make none (reads are made)")
 	fs.StringVar(&f.queue, "queue", "", "the queue: a `name` (prefixed, created if missing), or the URL or ARN of an existing queue; default: the name tomodachi derives from -topic")
 	fs.StringVar(&f.topic, "topic", "", "`topic` to subscribe the queue to (created if missing; '*' and '#' make a pattern matching existing topics)")
@@ -269,7 +269,9 @@ func (p provisionPlan) apply(ctx context.Context, c provision.Clients, opts prov
 			if call.DryRun {
 				verb = "would call"
 			}
-			fmt.Fprintf(w, "%s %s\n", verb, call)
+			// JSON parameters (policies) are shown with '<', '>' and '&' as
+			// they are, not as the \u003c escapes encoding/json writes.
+			fmt.Fprintf(w, "%s %s\n", verb, unescapeHTML.Replace(call.String()))
 		}
 		calls += len(cs)
 	}
@@ -316,6 +318,8 @@ func (p provisionPlan) apply(ctx context.Context, c provision.Clients, opts prov
 	}
 	return nil
 }
+
+var unescapeHTML = strings.NewReplacer(`\u003c`, "<", `\u003e`, ">", `\u0026`, "&")
 
 func orPending(s string) string {
 	if s == "" {

@@ -121,6 +121,7 @@ func TestProvisionDryRunChangesNothing(t *testing.T) {
 	is.True(strings.HasPrefix(lines[3], "would call SetQueueAttributes "+queue+" Policy="))
 	is.True(strings.HasSuffix(lines[3], " VisibilityTimeout=60"))
 	is.True(strings.Contains(lines[3], `"maxReceiveCount": 5`))
+	is.True(strings.Contains(lines[3], `"aws:SourceArn":"<ARN of topic `+topic+`>"`)) // readable, not \u003c
 	is.Equal(lines[4], "would call Subscribe <ARN of topic "+topic+"> Protocol=sqs Endpoint=<ARN of queue "+queue+`> FilterPolicy={"currency":["EUR"]}`)
 	is.Equal(lines[len(lines)-1], "dry run: 5 changes would be made, none was")
 

@@ -49,19 +49,25 @@ func sendAll(t *testing.T, env *testenv.Env, url string, bodies ...string) {
 	}
 }
 
-// deadLetter receives from a queue made by withDLQ until SQS has moved
-// every message to the dead-letter queue (AWS moves a message when a
-// receive finds it over its maxReceiveCount).
-func deadLetter(t *testing.T, env *testenv.Env, srcURL string, n int) {
+// deadLetter receives from a queue made by withDLQ until SQS has moved its
+// n messages to the dead-letter queue (AWS moves a message when a receive
+// finds it over its maxReceiveCount; a FIFO queue hands out a group's next
+// message only once the one before has moved).
+func deadLetter(t *testing.T, env *testenv.Env, srcURL, dlqURL string, n int) {
 	t.Helper()
 	for i := 0; i < 10*n+10; i++ {
-		out, err := env.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
+		if _, err := env.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{
 			QueueUrl: aws.String(srcURL), MaxNumberOfMessages: 10,
-		})
-		if err != nil {
+		}); err != nil {
 			t.Fatalf("receive: %v", err)
 		}
-		if len(out.Messages) == 0 {
+		out, err := env.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+			QueueUrl: aws.String(dlqURL), AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages},
+		})
+		if err != nil {
+			t.Fatalf("attributes: %v", err)
+		}
+		if out.Attributes["ApproximateNumberOfMessages"] == strconv.Itoa(n) {
 			return
 		}
 	}
@@ -116,7 +122,7 @@ func TestRedriveToSource(t *testing.T) {
 	src, dlq := withDLQ(t, env, false)
 	want := numbered("m", 13) // more than one batch
 	sendAll(t, env, src, want...)
-	deadLetter(t, env, src, len(want))
+	deadLetter(t, env, src, dlq, len(want))
 
 	r := cli(t, env, "", "redrive", "-wait", "0s", dlq).ok(t)
 	is.Equal(r.stdout, fmt.Sprintf("moved 13 messages from %s to %s\n", dlq, src))
@@ -138,7 +144,7 @@ func TestRedriveMaxAndTo(t *testing.T) {
 	src, dlq := withDLQ(t, env, false)
 	otherName, other := env.CreateQueue(t, "other", nil)
 	sendAll(t, env, src, numbered("m", 5)...)
-	deadLetter(t, env, src, 5)
+	deadLetter(t, env, src, dlq, 5)
 
 	r := cli(t, env, "", "redrive", "-wait", "0s", "-max", "2", "-to", otherName, dlq).ok(t)
 	is.Equal(r.stdout, fmt.Sprintf("moved 2 messages from %s to %s\n", dlq, other))
@@ -156,7 +162,7 @@ func TestRedriveFIFO(t *testing.T) {
 	src, dlq := withDLQ(t, env, true)
 	want := numbered("m", 4)
 	sendAll(t, env, src, want...)
-	deadLetter(t, env, src, 4)
+	deadLetter(t, env, src, dlq, 4)
 
 	cli(t, env, "", "redrive", "-wait", "0s", dlq).ok(t)
 	// Within 5 minutes of the first send: the redriven messages must not be

@@ -25,6 +25,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -87,15 +88,21 @@ func run(ctx context.Context, cfg Config, out io.Writer) error {
 
 	// The redrive: once the DLQ holds both messages, deploy the fix and send
 	// them back to the queue exactly as they were (the SNS notification
-	// included), then delete them from the DLQ.
+	// included), then delete them from the DLQ. (Stopped early, Batch hands
+	// on fewer: without the fix they stay in the DLQ.)
 	dead := source.SQS(p, "payments-order-placed-dlq", source.Options{
 		AWS: cfg.AWS, Naming: cfg.Naming, Logger: cfg.Logger, Stats: &redriven,
 	})
 	both := stage.Tap(stage.Batch(dead, 2, time.Minute), func(dlq []envelope.Delivery) {
-		pr.Printf("  the DLQ holds %d messages; deploying the fix and redriving them", len(dlq))
-		svc.fixed.Store(true)
+		if len(dlq) == 2 {
+			pr.Printf("  the DLQ holds both messages; deploying the fix and redriving them")
+			svc.fixed.Store(true)
+		}
 	})
 	back := stage.FlatMap(both, 1, func(_ context.Context, dlq []envelope.Delivery) ([]envelope.Sealed, error) {
+		if !svc.fixed.Load() {
+			return nil, errors.New("not redriven: the fix is not deployed")
+		}
 		bodies := make([]envelope.Sealed, len(dlq))
 		for i, d := range dlq {
 			bodies[i] = envelope.Sealed{Payload: d.Body}

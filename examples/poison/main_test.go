@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/matryer/is"
 	"go.uber.org/goleak"
 
@@ -32,7 +35,7 @@ func TestRunRetriesDeadLettersAndRedrives(t *testing.T) {
 		`"7;7000" is not an order`,
 		"  order 13, receive 1: declined by the payment provider",
 		"  order 13 has been received 3 times: SQS moves it to the DLQ",
-		"  the DLQ holds 2 messages; deploying the fix and redriving them",
+		"  the DLQ holds both messages; deploying the fix and redriving them",
 		"  order 7 charged after the redrive (70.00)",
 		"  order 13 charged after the redrive (130.00)",
 		"  orders charged        20 (2 after the redrive)",
@@ -56,6 +59,33 @@ func TestRunRetriesDeadLettersAndRedrives(t *testing.T) {
 		}
 	}
 	// The DLQ was full (both messages) before anything was redriven.
-	is.True(strings.Index(got, "moves it to the DLQ") < strings.Index(got, "the DLQ holds 2 messages"))
-	is.True(strings.Index(got, "the DLQ holds 2 messages") < strings.Index(got, "charged after the redrive"))
+	is.True(strings.Index(got, "moves it to the DLQ") < strings.Index(got, "the DLQ holds both messages"))
+	is.True(strings.Index(got, "the DLQ holds both messages") < strings.Index(got, "charged after the redrive"))
+}
+
+// Stopped before the DLQ holds both messages, the example fails, and what
+// reached the DLQ (the legacy order, dead-lettered at once) stays there:
+// nothing is redriven without the fix.
+func TestRunStoppedEarlyLeavesTheDLQAlone(t *testing.T) {
+	t.Parallel()
+	is := is.New(t)
+	env := exampletest.Env(t)
+	var out bytes.Buffer
+	// Order 13 cannot reach the DLQ before its backoffs (1s, 2s, 2s) have passed.
+	err := run(exampletest.Context(t, 2500*time.Millisecond), Config{Env: env}, &out)
+	t.Log("\n" + out.String())
+	is.True(err != nil && strings.Contains(err.Error(), "stopped with 2 orders still to charge"))
+	is.True(!strings.Contains(out.String(), "redriv")) // neither the fix nor a redrive
+
+	client := sqs.NewFromConfig(env.AWS)
+	url, err := client.GetQueueUrl(t.Context(), &sqs.GetQueueUrlInput{QueueName: aws.String(env.Naming.QueuePrefix + "payments-order-placed-dlq")})
+	is.NoErr(err)
+	attrs, err := client.GetQueueAttributes(t.Context(), &sqs.GetQueueAttributesInput{
+		QueueUrl:       url.QueueUrl,
+		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible},
+	})
+	is.NoErr(err)
+	visible, _ := strconv.Atoi(attrs.Attributes["ApproximateNumberOfMessages"])
+	inFlight, _ := strconv.Atoi(attrs.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	is.Equal(visible+inFlight, 1) // the legacy order, still in the DLQ
 }

@@ -52,7 +52,13 @@ type Options struct {
 	// Keep leaves the run's topics and queues in place on an external
 	// endpoint or AWS; by default they are deleted at the end.
 	Keep bool
+	// Timeout bounds the run (0: no bound), so that an example that waits
+	// for messages that never come fails instead of hanging.
+	Timeout time.Duration
 }
+
+// DefaultTimeout is the -timeout flag's default.
+const DefaultTimeout = 5 * time.Minute
 
 // Open returns the environment o describes and a function that releases it:
 // it stops the embedded emulator, or deletes the run's topics and queues
@@ -165,7 +171,7 @@ func DeleteAll(ctx context.Context, cfg aws.Config, prefix string) error {
 	return errors.Join(errs...)
 }
 
-// Flags defines the flags -endpoint, -aws, -v and -keep on fs and returns
+// Flags defines the flags -endpoint, -aws, -v, -keep and -timeout on fs and returns
 // the Options they set once fs is parsed.
 func Flags(fs *flag.FlagSet) *Options {
 	var o Options
@@ -173,6 +179,7 @@ func Flags(fs *flag.FlagSet) *Options {
 	fs.BoolVar(&o.AWS, "aws", false, "run against real AWS, with the default credential chain and region")
 	fs.BoolVar(&o.Verbose, "v", false, "log what the library does (provisioning, retries)")
 	fs.BoolVar(&o.Keep, "keep", false, "keep the run's topics and queues on an external endpoint or AWS")
+	fs.DurationVar(&o.Timeout, "timeout", DefaultTimeout, "fail if the example takes longer than this (0: no limit)")
 	return &o
 }
 
@@ -190,6 +197,9 @@ func (o Options) Args() []string {
 		if f.set {
 			args = append(args, f.flag)
 		}
+	}
+	if o.Timeout != DefaultTimeout {
+		args = append(args, "-timeout", o.Timeout.String())
 	}
 	return args
 }
@@ -222,6 +232,11 @@ func Main(run func(ctx context.Context, env Env) error) {
 }
 
 func openAndRun(ctx context.Context, o Options, run func(ctx context.Context, env Env) error) error {
+	if o.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.Timeout)
+		defer cancel()
+	}
 	env, release, err := Open(ctx, o)
 	if err != nil {
 		return err

@@ -33,6 +33,8 @@ func TestFlagsAndArgs(t *testing.T) {
 		{"-endpoint", "http://127.0.0.1:4566"},
 		{"-aws", "-v", "-keep"},
 		{"-endpoint", "http://localhost:9324", "-v"},
+		{"-timeout", "30s"},
+		{"-aws", "-timeout", "0s"},
 	} {
 		is := is.New(t)
 		fs := flag.NewFlagSet("example", flag.ContinueOnError)

@@ -154,7 +154,12 @@ func (s *Server) Stats() Stats { return s.stats.snapshot() }
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		close(s.done)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		// The server's own client may hold a connection that never carried a
+		// request; Shutdown would wait 5s for it to count as idle.
+		s.transport.CloseIdleConnections()
+		// Long polls return at once when done is closed, so whatever is
+		// still busy after a short grace is cut off.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		err := s.http.Shutdown(ctx)
 		if errors.Is(err, context.DeadlineExceeded) {

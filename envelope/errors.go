@@ -34,7 +34,7 @@ var (
 	// ErrTooLarge: a payload, body or decompressed data is over its size limit.
 	ErrTooLarge = errors.New("too large")
 	// ErrDecode: a decode stage could not turn a message's data into its type.
-	ErrDecode = errors.New("data does not decode into the target type")
+	ErrDecode = errors.New("does not decode into the target type")
 	// ErrUnsupportedValue: a value given to Seal or EncodeAttributes cannot be encoded.
 	ErrUnsupportedValue = errors.New("unsupported value")
 )

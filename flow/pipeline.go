@@ -107,6 +107,7 @@ type Pipeline struct {
 
 	drain       context.Context // cancelled when the drain begins
 	startDrainF context.CancelFunc
+	started     chan struct{} // closed when the start hooks are done and the stages start
 }
 
 type task struct {
@@ -134,7 +135,8 @@ func New(opts ...Option) *Pipeline {
 			buffer:       DefaultBuffer,
 			logger:       slog.Default(),
 		},
-		seq: map[string]int{},
+		seq:     map[string]int{},
+		started: make(chan struct{}),
 	}
 	p.drain, p.startDrainF = context.WithCancel(context.Background())
 	for _, o := range opts {
@@ -146,6 +148,12 @@ func New(opts ...Option) *Pipeline {
 
 // Logger returns the pipeline's logger.
 func (p *Pipeline) Logger() *slog.Logger { return p.opts.logger }
+
+// Started returns a channel that is closed once every OnStart hook has
+// succeeded (queues and topics are provisioned) and the stages are starting:
+// from then on, what is published to the pipeline's topics reaches it. It is
+// never closed if Run fails or is cancelled before that.
+func (p *Pipeline) Started() <-chan struct{} { return p.started }
 
 // Draining returns a channel that is closed when the pipeline starts to
 // drain: its context was cancelled or a stage failed fatally.
@@ -258,6 +266,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 
 	work, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	r := &run{p: p, work: work, cancelWork: cancel}
+	close(p.started)
 	return r.start(ctx, tasks, bg)
 }
 

@@ -323,3 +323,25 @@ func TestCancelDuringStartHook(t *testing.T) {
 	sent, _, _ := src.Counts()
 	is.Equal(sent, 0)
 }
+
+func TestStartedAfterHooks(t *testing.T) {
+	t.Parallel()
+	is := is.New(t)
+	p := flow.New()
+	hookDone := false
+	p.OnStart("provision", func(context.Context) error { hookDone = true; return nil })
+	src := flowtest.Generate(p, 10, func(i int) int { return i }, flowtest.Options{})
+	gate := make(chan struct{})
+	flowtest.CollectFunc(src.Stream(), func(context.Context, int) error { <-gate; return nil })
+	select {
+	case <-p.Started():
+		t.Fatal("started before Run")
+	default:
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- p.Run(context.Background()) }()
+	<-p.Started()
+	is.True(hookDone) // hooks ran before
+	close(gate)
+	is.NoErr(<-errc)
+}

@@ -17,9 +17,13 @@ type Backoff struct {
 	Base time.Duration
 	// Max caps the delay (default 10m; at most 12h, SQS's limit).
 	Max time.Duration
-	// Jitter is the relative spread, 0 to 1 (default 0.2: ±20%).
+	// Jitter is the relative spread, up to 1 (default 0.2: ±20%); NoJitter
+	// turns it off.
 	Jitter float64
 }
+
+// NoJitter, as Backoff.Jitter, makes the delays exact.
+const NoJitter = -1.0
 
 const maxVisibility = 12 * time.Hour
 
@@ -41,8 +45,8 @@ func (b Backoff) validate() error {
 		return fmt.Errorf("Backoff.Base %v: must not be negative", b.Base)
 	case b.Max < b.Base || b.Max > maxVisibility:
 		return fmt.Errorf("Backoff.Max %v: must be between Base (%v) and 12h", b.Max, b.Base)
-	case b.Jitter < 0 || b.Jitter > 1:
-		return fmt.Errorf("Backoff.Jitter %v: must be between 0 and 1", b.Jitter)
+	case b.Jitter > 1 || (b.Jitter < 0 && b.Jitter != NoJitter):
+		return fmt.Errorf("Backoff.Jitter %v: must be between 0 and 1, or NoJitter", b.Jitter)
 	}
 	return nil
 }

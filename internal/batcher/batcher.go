@@ -50,7 +50,7 @@ type Batcher[E any] struct {
 	opts   Options
 	flush  func(ctx context.Context, batch []E)
 	weight func(E) int
-	in    chan E
+	in     chan E
 
 	mu     sync.RWMutex // held for reading by Add while it sends, for writing by Close
 	closed bool

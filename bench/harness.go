@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -38,6 +39,9 @@ type Harness struct {
 	Progress func(line string)
 	// Timeout bounds one run.
 	Timeout time.Duration
+	// ProfileDir, when set, receives a CPU profile of each worker,
+	// IMPL-SCENARIO[-wWINDOW].pprof.
+	ProfileDir string
 
 	runID     string
 	counter   *Counter
@@ -113,7 +117,9 @@ func (h *Harness) Run(ctx context.Context, s Spec) Result {
 	}
 	res = mergeWorker(res, wres)
 	res.CPUSec = usage.cpu.Seconds()
-	res.PeakRSSMB = usage.rssMB
+	if res.PeakRSSMB == 0 { // the worker could not read its own (not Linux)
+		res.PeakRSSMB = usage.rssMB
+	}
 	n := float64(s.N)
 	res.CPUSecPerMsg = res.CPUSec / n
 	if after, ok := fetchStats(ctx, h.http, h.Endpoint); ok && haveStats {
@@ -149,6 +155,7 @@ func mergeWorker(res, w Result) Result {
 	res.P50Ms, res.P99Ms = w.P50Ms, w.P99Ms
 	res.Handled, res.Unique, res.Duplicates, res.Missing, res.Foreign = w.Handled, w.Unique, w.Duplicates, w.Missing, w.Foreign
 	res.OrderViolations, res.Requests, res.Error = w.OrderViolations, w.Requests, w.Error
+	res.PeakRSSMB = w.PeakRSSMB
 	return res
 }
 
@@ -273,6 +280,13 @@ func (h *Harness) prepare(ctx context.Context, impl Impl, s Spec) (Job, func(), 
 	}
 	if s.Scenario == ScenarioSlow {
 		job.SlowWork = 20 * time.Millisecond
+	}
+	if h.ProfileDir != "" {
+		name := s.Impl + "-" + s.Scenario
+		if s.Scenario == ScenarioSlow {
+			name += "-w" + strconv.Itoa(s.Window)
+		}
+		job.CPUProfile = filepath.Join(h.ProfileDir, name+".pprof")
 	}
 	if fifo {
 		job.QueueIn += ".fifo"

@@ -52,6 +52,9 @@ type Job struct {
 
 	queueOutURL string // the harness's: the transform scenario's downstream queue
 
+	// CPUProfile, when set, is a file the worker writes a CPU profile to.
+	CPUProfile string `json:"cpu_profile,omitempty"`
+
 	// Timeout bounds the whole job; Stall ends it when nothing was handled
 	// for that long.
 	Timeout time.Duration `json:"timeout"`

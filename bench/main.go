@@ -35,6 +35,7 @@ type options struct {
 	out       string
 	appendRes bool
 	timeout   time.Duration
+	profile   string
 }
 
 func parseFlags(args []string) (options, error) {
@@ -54,6 +55,7 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.out, "out", "bench/results", "`directory` for latest.jsonl, latest.md and latest.png (relative to the module root)")
 	fs.BoolVar(&o.appendRes, "append", false, "merge into the results already in -out (same implementation, scenario, N and window are replaced)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for one implementation on one scenario")
+	fs.StringVar(&o.profile, "cpuprofile", "", "`directory` to write a CPU profile of each worker to (go tool pprof)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nMeasures sqsflow and its peers side by side. Flags:\n")
 		fs.PrintDefaults()
@@ -190,6 +192,14 @@ func runBench(ctx context.Context, o options, command string) error {
 	defer h.Close()
 	h.ServerPid = pid
 	h.Timeout = o.timeout
+	if o.profile != "" {
+		if h.ProfileDir, err = filepath.Abs(o.profile); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(h.ProfileDir, 0o755); err != nil {
+			return err
+		}
+	}
 	h.Progress = progressPrinter()
 
 	outDir := o.out

@@ -8,7 +8,9 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"runtime/pprof"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +69,19 @@ func workerMain(stdin io.Reader, stdout io.Writer) int {
 		w.WriteString(line)
 		w.WriteByte('\n')
 		w.Flush()
+	}
+	if job.CPUProfile != "" {
+		f, err := os.Create(job.CPUProfile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench worker:", err)
+			return 2
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "bench worker:", err)
+			return 2
+		}
+		defer pprof.StopCPUProfile()
 	}
 	res := runJob(context.Background(), job, emit)
 	b, _ := json.Marshal(res)
@@ -143,6 +158,7 @@ func runJob(ctx context.Context, job Job, emit func(string)) Result {
 	wg.Wait()
 
 	tr.summary(&res)
+	res.PeakRSSMB = peakRSS()
 	res.Requests = counter.ByOp()
 	if job.N > 0 {
 		res.RequestsPerMsg = float64(counter.Requests()) / float64(job.N)
@@ -161,4 +177,26 @@ func runJob(ctx context.Context, job Job, emit func(string)) Result {
 		}
 	}
 	return res
+}
+
+// peakRSS returns this process's peak resident set in MiB (VmHWM of
+// /proc/self/status; 0 where there is none). The harness prefers it to the
+// child's rusage maxrss: Linux carries the parent's high-water mark over
+// an exec started by vfork (as os/exec does), so maxrss never reads below
+// the harness's own RSS.
+func peakRSS() float64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			if err != nil {
+				return 0
+			}
+			return kb / 1024
+		}
+	}
+	return 0
 }

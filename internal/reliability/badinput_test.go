@@ -262,8 +262,8 @@ func badInput(t *testing.T, policy source.PoisonPolicy, copies int) {
 		},
 	})
 	run := start(t, p)
-	out := reliability.NewLedger()
-	dlq := reliability.NewLedger()
+	out := reliability.NewLedger(0)
+	dlq := reliability.NewLedger(0)
 	byBody := func(body string) (string, error) { return body, nil }
 	drainCtx, stopDrain := context.WithCancel(ctx)
 	var drains sync.WaitGroup

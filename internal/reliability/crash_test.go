@@ -28,21 +28,25 @@ type stopRun struct {
 	workers []*worker
 }
 
-// runWithStops sends n jobs, runs a worker process over them and stops it
+// runWithStops puts n jobs on the input (published to a topic with
+// topics), runs a worker process over them and stops it
 // with sig `stops` times at random moments (when a random share of the jobs
 // has come out), starting a new worker each time; then it lets the last
 // worker finish, stops it with SIGTERM and counts what came out.
-func runWithStops(t *testing.T, n, stops int, sig syscall.Signal) stopRun {
+func runWithStops(t *testing.T, n, stops int, sig syscall.Signal, topics bool) stopRun {
 	t.Helper()
 	rng := newRand(t)
 	r := newRig(t, emulator.Options{})
+	if topics {
+		r.withTopics(t)
+	}
 	js, bodies := jobs(t, n, poisonEvery)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	if err := reliability.Send(ctx, r.sqs, r.Input, bodies); err != nil {
+	if err := r.put(ctx, bodies); err != nil {
 		t.Fatal(err)
 	}
-	out, dlq, stopDrains := r.drains(t)
+	out, dlq, stopDrains := r.drains(t, 0)
 
 	// The moments to stop at: when so many ids have come out.
 	at := make([]int, stops)
@@ -52,7 +56,7 @@ func runWithStops(t *testing.T, n, stops int, sig syscall.Signal) stopRun {
 	slices.Sort(at)
 
 	spec := reliability.WorkerSpec{
-		Endpoint: r.srv.Endpoint(), Input: r.Input, Output: r.Output,
+		Endpoint: r.srv.Endpoint(), Input: r.Input, Output: r.Output, InputTopic: r.JobsTopic, OutputTopic: r.ResultsTopic,
 		Visibility: 3 * time.Second, DrainTimeout: 20 * time.Second, Workers: 8, Window: 100,
 	}
 	run := stopRun{js: js, out: out, dlq: dlq}
@@ -122,13 +126,16 @@ func checkOutcome(t *testing.T, run stopRun) {
 
 // TestReliabilityCrash kills a worker process with SIGKILL at random
 // moments while it works through its jobs, starting a new one each time.
+// The jobs are published to a topic and the results to another
+// (SNS -> SQS -> transform -> SNS -> SQS); each worker provisions its
+// subscription as it starts.
 // Nothing may be lost; duplicates are expected (a result sent but not yet
 // acknowledged when the process died is sent again) and are reported.
 func TestReliabilityCrash(t *testing.T) {
 	sz := suite(t)
 	t.Parallel()
 	is := is.New(t)
-	run := runWithStops(t, sz.crashMessages, sz.crashKills, syscall.SIGKILL)
+	run := runWithStops(t, sz.crashMessages, sz.crashKills, syscall.SIGKILL, true)
 	checkOutcome(t, run)
 	t.Logf("crash: messages=%d kills=%d lost=%d duplicates=%d delivered=%d dead-lettered=%d",
 		len(run.js), run.stops, run.lost, run.duplicates, run.delivered, run.deadLettered)
@@ -136,7 +143,7 @@ func TestReliabilityCrash(t *testing.T) {
 }
 
 // TestReliabilityGracefulStop stops a worker process with SIGTERM at random
-// moments, starting a new one each time. A stopped worker finishes and
+// moments, starting a new one each time (SQS -> transform -> SQS). A stopped worker finishes and
 // acknowledges what it has in flight, or leaves it unacknowledged to be
 // handled once after the restart: nothing is lost and nothing is
 // duplicated.
@@ -144,7 +151,7 @@ func TestReliabilityGracefulStop(t *testing.T) {
 	sz := suite(t)
 	t.Parallel()
 	is := is.New(t)
-	run := runWithStops(t, sz.stopMessages, sz.stops, syscall.SIGTERM)
+	run := runWithStops(t, sz.stopMessages, sz.stops, syscall.SIGTERM, false)
 	checkOutcome(t, run)
 	t.Logf("graceful-stop: messages=%d stops=%d lost=%d duplicates=%d delivered=%d dead-lettered=%d",
 		len(run.js), run.stops, run.lost, run.duplicates, run.delivered, run.deadLettered)

@@ -84,12 +84,29 @@ func faultRate(t *testing.T) float64 {
 // failures, connection resets before and after the request was done,
 // latency past the client timeout). The pipeline must keep running, finish
 // everything once the faults stop, and lose nothing.
+//
+// It runs twice: with SQS on both sides, and with SNS on both sides (jobs
+// published to a topic the input queue is subscribed to, results published
+// to another).
 func TestReliabilityFaults(t *testing.T) {
 	sz := suite(t)
 	t.Parallel()
+	for _, topics := range []bool{false, true} {
+		name := map[bool]string{false: "sqs", true: "sns"}[topics]
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			faults(t, sz, name, topics)
+		})
+	}
+}
+
+func faults(t *testing.T, sz sizes, name string, topics bool) {
 	is := is.New(t)
 	rng := newRand(t)
 	r := newRig(t, emulator.Options{})
+	if topics {
+		r.withTopics(t)
+	}
 	proxy, err := reliability.StartProxy(reliability.ProxyOptions{Target: r.srv.Endpoint(), Latency: 3 * time.Second, Seed: rng.Uint64()})
 	is.NoErr(err)
 	defer proxy.Close()
@@ -98,8 +115,8 @@ func TestReliabilityFaults(t *testing.T) {
 	half := len(js) / 2
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	is.NoErr(reliability.Send(ctx, r.sqs, r.Input, bodies[:half]))
-	out, dlq, stopDrains := r.drains(t)
+	is.NoErr(r.put(ctx, bodies[:half]))
+	out, dlq, stopDrains := r.drains(t, 0)
 	progress := func() int { return out.Unique() + dlq.Unique() }
 
 	var failed atomic.Int64
@@ -109,6 +126,8 @@ func TestReliabilityFaults(t *testing.T) {
 		AWS:         reliability.ClientConfig(proxy.URL(), 2*time.Second),
 		Input:       r.Input,
 		Output:      r.Output,
+		InputTopic:  r.JobsTopic,
+		OutputTopic: r.ResultsTopic,
 		Visibility:  4 * time.Second,
 		Worker:      "faults",
 		OnError:     func(*flow.StageError) { failed.Add(1) },
@@ -117,10 +136,14 @@ func TestReliabilityFaults(t *testing.T) {
 	})
 	run := start(t, p)
 
-	// Faults start once the pipeline runs (provisioning failures stop a
-	// pipeline before it starts, by design) and last at least
+	// Faults start once the pipeline has started (provisioning failures
+	// stop a pipeline before it starts, by design) and last at least
 	// faultSeconds and until a quarter of the jobs are done.
-	is.NoErr(reliability.Wait(ctx, func() bool { return progress() > 0 }, out, dlq))
+	select {
+	case <-p.Started():
+	case <-run.done:
+		t.Fatalf("the pipeline did not start: %v", run.err)
+	}
 	rate := faultRate(t)
 	proxy.SetRate(rate)
 	faultsOn := time.Now()
@@ -136,7 +159,7 @@ func TestReliabilityFaults(t *testing.T) {
 
 	// Without faults the pipeline catches up by itself, with the second
 	// half of the jobs sent after the faults stopped.
-	is.NoErr(reliability.Send(ctx, r.sqs, r.Input, bodies[half:]))
+	is.NoErr(r.put(ctx, bodies[half:]))
 	recovered := time.Now()
 	if err := reliability.Wait(ctx, func() bool { return progress() >= len(js) }, out, dlq); err != nil {
 		t.Errorf("after the faults: %d of %d jobs done: %v", progress(), len(js), err)
@@ -151,8 +174,8 @@ func TestReliabilityFaults(t *testing.T) {
 	res := count(js, out, dlq)
 	checkOutcome(t, stopRun{tally: res, js: js, out: out, dlq: dlq})
 	c := proxy.Counts()
-	t.Logf("faults: rate=%g messages=%d requests=%d faults=%d lost=%d duplicates=%d delivered=%d dead-lettered=%d failed-handlings=%d (%v)",
-		rate, len(js), c.Requests, c.Injected(), res.lost, res.duplicates, res.delivered, res.deadLettered, failed.Load(), c)
+	t.Logf("faults (%s): rate=%g messages=%d requests=%d faults=%d lost=%d duplicates=%d delivered=%d dead-lettered=%d failed-handlings=%d (%v)",
+		name, rate, len(js), c.Requests, c.Injected(), res.lost, res.duplicates, res.delivered, res.deadLettered, failed.Load(), c)
 	is.Equal(res.lost, 0) // nothing lost
 	for _, f := range reliability.AllFaults {
 		if c.Faults[f] == 0 {
@@ -177,7 +200,7 @@ func TestReliabilityEndpointRestart(t *testing.T) {
 	js, bodies := jobs(t, total, poisonEvery)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	out, dlq, stopDrains := r.drains(t)
+	out, dlq, stopDrains := r.drains(t, 0)
 	progress := func() int { return out.Unique() + dlq.Unique() }
 
 	p := reliability.Build(reliability.Config{

@@ -16,10 +16,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/sqsflow/sqsflow/emulator"
 	"github.com/sqsflow/sqsflow/internal/reliability"
+	"github.com/sqsflow/sqsflow/provision"
 )
 
 // ModeVariable selects the suite's configuration: unset runs only the quick
@@ -97,8 +99,50 @@ func newRand(t *testing.T) *rand.Rand {
 // in Output, and dead letters in DLQ.
 type rig struct {
 	srv                *emulator.Server
-	sqs                *sqs.Client // the test's own client, straight to the emulator
-	Input, Output, DLQ string      // queue URLs
+	sqs                *sqs.Client // the test's own clients, straight to the emulator
+	sns                *sns.Client
+	Input, Output, DLQ string // queue URLs
+	// With topics (see withTopics): jobs are published to JobsTopic, which
+	// Input is subscribed to, and results to ResultsTopic, which Output is
+	// subscribed to.
+	JobsTopic, ResultsTopic string // names
+	jobsARN                 string
+}
+
+// Topic names for the SNS variant of the pipeline.
+const (
+	jobsTopic    = "reliability-jobs"
+	resultsTopic = "reliability-results"
+)
+
+// withTopics subscribes Input to a jobs topic and Output to a results
+// topic, as the pipeline's SNS variant expects.
+func (r *rig) withTopics(t *testing.T) *rig {
+	t.Helper()
+	cfg := r.srv.Config()
+	clients := provision.Clients{SQS: sqs.NewFromConfig(cfg), SNS: sns.NewFromConfig(cfg)}
+	for _, sub := range []struct{ queue, topic string }{{r.Input, jobsTopic}, {r.Output, resultsTopic}} {
+		res, err := provision.Ensure(context.Background(), clients, provision.Spec{
+			Queue: provision.Queue{Name: sub.queue}, Subscription: provision.Subscription{Topic: sub.topic},
+		}, provision.Options{})
+		if err != nil {
+			t.Fatalf("subscribe %s to %s: %v", sub.queue, sub.topic, err)
+		}
+		if sub.topic == jobsTopic {
+			r.jobsARN = res.TopicARNs[0]
+		}
+	}
+	r.JobsTopic, r.ResultsTopic = jobsTopic, resultsTopic
+	return r
+}
+
+// put puts jobs' bodies on the input: published to the jobs topic with
+// topics, sent to the input queue without.
+func (r *rig) put(ctx context.Context, bodies []string) error {
+	if r.jobsARN != "" {
+		return reliability.Publish(ctx, r.sns, r.jobsARN, bodies)
+	}
+	return reliability.Send(ctx, r.sqs, r.Input, bodies)
 }
 
 // maxReceives is the input queue's maxReceiveCount: high enough that kills
@@ -114,7 +158,7 @@ func newRig(t *testing.T, opts emulator.Options) *rig {
 		t.Fatalf("start the emulator: %v", err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	r := &rig{srv: srv, sqs: sqs.NewFromConfig(srv.Config())}
+	r := &rig{srv: srv, sqs: sqs.NewFromConfig(srv.Config()), sns: sns.NewFromConfig(srv.Config())}
 	r.createQueues(t)
 	return r
 }
@@ -155,10 +199,10 @@ func jobs(t *testing.T, n, poisonEvery int) ([]reliability.Job, []string) {
 }
 
 // drains drains the output queue and the dead-letter queue into two
-// ledgers until stop is called; stop waits for the drains to return.
-func (r *rig) drains(t *testing.T) (out, dlq *reliability.Ledger, stop func()) {
+// ledgers (with room for hint ids) until stop is called; stop waits for the drains to return.
+func (r *rig) drains(t *testing.T, hint int) (out, dlq *reliability.Ledger, stop func()) {
 	t.Helper()
-	out, dlq = reliability.NewLedger(), reliability.NewLedger()
+	out, dlq = reliability.NewLedger(hint), reliability.NewLedger(hint/poisonEvery+1)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {

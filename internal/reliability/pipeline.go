@@ -55,6 +55,14 @@ type Config struct {
 	// Input and Output are the URLs of the queue read and the queue written.
 	// Input should have a redrive policy naming a dead-letter queue.
 	Input, Output string
+	// InputTopic, when set, makes the source an SNS+SQS source of that
+	// topic that provisions its subscription, queue policy and visibility
+	// timeout on Input at every start (source.SNSSQS); otherwise it only
+	// reads Input (source.SQS, provisioning off).
+	InputTopic string
+	// OutputTopic, when set, makes the sink publish Results to that SNS
+	// topic (sink.PublishSNS) instead of sending them to Output.
+	OutputTopic string
 	// Visibility is the visibility timeout messages are received with
 	// (default 5s).
 	Visibility time.Duration
@@ -121,7 +129,7 @@ var ErrPoison = errors.New("reliability: the job is poison")
 
 // Build returns the pipeline under test: jobs are read from cfg.Input
 // (JSON base envelope), squared by a transform with cfg.Workers workers,
-// and sent as Results to cfg.Output. Poison jobs fail permanently; jobs
+// and sent as Results to cfg.Output (or published to cfg.OutputTopic). Poison jobs fail permanently; jobs
 // that do not decode fail permanently too. Run the pipeline with Run.
 func Build(cfg Config) *flow.Pipeline {
 	cfg.setDefaults()
@@ -130,7 +138,7 @@ func Build(cfg Config) *flow.Pipeline {
 		opts = append(opts, flow.WithErrorHandler(cfg.OnError))
 	}
 	p := flow.New(opts...)
-	deliveries := source.SQS(p, cfg.Input, source.Options{
+	srcOpts := source.Options{
 		AWS:               cfg.AWS,
 		Provision:         source.ProvisionOff,
 		VisibilityTimeout: provision.Set(cfg.Visibility),
@@ -141,7 +149,15 @@ func Build(cfg Config) *flow.Pipeline {
 		OnPermanent:       cfg.OnPermanent,
 		Heartbeat:         source.Heartbeat{Disabled: cfg.NoHeartbeat},
 		Stats:             cfg.SourceStats,
-	})
+	}
+	var deliveries flow.Stream[envelope.Delivery]
+	if cfg.InputTopic != "" {
+		srcOpts.Provision = source.ProvisionOn
+		srcOpts.Queue = cfg.Input
+		deliveries = source.SNSSQS(p, cfg.InputTopic, srcOpts)
+	} else {
+		deliveries = source.SQS(p, cfg.Input, srcOpts)
+	}
 	jobs := envelope.DecodeJSON[Job](deliveries)
 	results := stage.Map(jobs, cfg.Workers, func(ctx context.Context, j Job) (Result, error) {
 		if cfg.OnHandle != nil {
@@ -165,7 +181,11 @@ func Build(cfg Config) *flow.Pipeline {
 	if cfg.SinkStats != nil {
 		sinkOpts = append(sinkOpts, sink.WithStats(cfg.SinkStats))
 	}
-	sink.SendSQS(results, cfg.Output, sinkOpts...)
+	if cfg.OutputTopic != "" {
+		sink.PublishSNS(results, cfg.OutputTopic, append(sinkOpts, sink.WithLookupOnly())...)
+	} else {
+		sink.SendSQS(results, cfg.Output, sinkOpts...)
+	}
 	return p
 }
 

@@ -215,7 +215,7 @@ func TestReliabilitySecrets(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	is.NoErr(reliability.Send(ctx, r.sqs, r.Input, bodies))
-	out, dlq, stopDrains := r.drains(t)
+	out, dlq, stopDrains := r.drains(t, 0)
 	p := reliability.Build(reliability.Config{
 		AWS: secretConfig(proxy.URL()), Input: r.Input, Output: r.Output, Visibility: 2 * time.Second,
 		Logger: logger, OnError: func(e *flow.StageError) { record(e) },

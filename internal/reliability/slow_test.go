@@ -44,7 +44,7 @@ func TestReliabilitySlowConsumer(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
 			is.NoErr(reliability.Send(ctx, r.sqs, r.Input, bodies))
-			out, dlq, stopDrains := r.drains(t)
+			out, dlq, stopDrains := r.drains(t, 0)
 
 			var mu sync.Mutex
 			handled := map[string]int{}

@@ -27,20 +27,23 @@ func takeSample() sample {
 	return sample{goroutines: runtime.NumGoroutine(), heap: ms.HeapAlloc}
 }
 
-// TestReliabilitySoak runs the pipeline at a steady load for a few minutes
-// (20s in the short configuration) and samples the goroutines and the live
+// TestReliabilitySoak runs the pipeline (SNS -> SQS -> transform -> SNS ->
+// SQS) at a steady load for a few minutes (20s in the short configuration) and samples the goroutines and the live
 // heap every second: after a warm-up, neither may grow.
 func TestReliabilitySoak(t *testing.T) {
 	sz := suite(t)
 	// Not parallel: it measures the whole process.
 	is := is.New(t)
-	r := newRig(t, emulator.Options{})
-	out, dlq, stopDrains := r.drains(t)
+	r := newRig(t, emulator.Options{}).withTopics(t)
+	expect := int(sz.soak/time.Second)*sz.soakRate + sz.soakRate
+	out, dlq, stopDrains := r.drains(t, expect)
 	stats := &source.Stats{}
 	p := reliability.Build(reliability.Config{
 		AWS:         reliability.ClientConfig(r.srv.Endpoint(), 0),
 		Input:       r.Input,
 		Output:      r.Output,
+		InputTopic:  r.JobsTopic,
+		OutputTopic: r.ResultsTopic,
 		Worker:      "soak",
 		SourceStats: stats,
 	})
@@ -57,21 +60,19 @@ func TestReliabilitySoak(t *testing.T) {
 	measure := time.NewTicker(time.Second)
 	defer measure.Stop()
 	end := time.NewTimer(sz.soak)
-	var ids []string
+	id := func(i int) string { return fmt.Sprintf("soak-%07d", i) }
 loop:
 	for {
 		select {
 		case <-produce.C:
 			bodies := make([]string, perTick)
 			for i := range bodies {
-				id := fmt.Sprintf("soak-%07d", sent)
-				b, err := reliability.SealJob(reliability.Job{ID: id, N: int64(sent), Poison: sent%poisonEvery == poisonEvery-1})
+				b, err := reliability.SealJob(reliability.Job{ID: id(sent), N: int64(sent), Poison: sent%poisonEvery == poisonEvery-1})
 				is.NoErr(err)
 				bodies[i] = b
-				ids = append(ids, id)
 				sent++
 			}
-			is.NoErr(reliability.Send(ctx, r.sqs, r.Input, bodies))
+			is.NoErr(r.put(ctx, bodies))
 		case <-measure.C:
 			samples = append(samples, takeSample())
 		case <-end.C:
@@ -83,6 +84,10 @@ loop:
 	is.NoErr(run.stop(t))
 	stopDrains()
 	r.finish(t, out, dlq)
+	ids := make([]string, sent)
+	for i := range ids {
+		ids[i] = id(i)
+	}
 	missing := reliability.Missing(ids, out, dlq)
 
 	// Compare the second half of the run with the first, after a warm-up

@@ -21,6 +21,8 @@ type WorkerSpec struct {
 	Endpoint     string        `json:"endpoint"`
 	Input        string        `json:"input"`
 	Output       string        `json:"output"`
+	InputTopic   string        `json:"input_topic,omitempty"`
+	OutputTopic  string        `json:"output_topic,omitempty"`
 	Name         string        `json:"name"`
 	Visibility   time.Duration `json:"visibility"`
 	DrainTimeout time.Duration `json:"drain_timeout"`
@@ -56,6 +58,8 @@ func WorkerMain() int {
 		AWS:          ClientConfig(spec.Endpoint, 0),
 		Input:        spec.Input,
 		Output:       spec.Output,
+		InputTopic:   spec.InputTopic,
+		OutputTopic:  spec.OutputTopic,
 		Visibility:   spec.Visibility,
 		DrainTimeout: spec.DrainTimeout,
 		Workers:      spec.Workers,

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -135,16 +134,6 @@ func awsConfig(_ context.Context, endpoint string, c *Counter) (aws.Config, *htt
 		cfg.APIOptions = append(cfg.APIOptions, c.install)
 	}
 	return cfg, tr, nil
-}
-
-// sortedOps returns the keys of m in order, for stable output.
-func sortedOps(m map[string]int64) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // bufferedBody is an http.RoundTripper that hands the transport a copy of

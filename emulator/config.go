@@ -1,6 +1,8 @@
 package emulator
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"time"
 
@@ -42,5 +44,35 @@ func newClient() (*http.Client, *http.Transport) {
 		IdleConnTimeout:     90 * time.Second,
 		DisableCompression:  true,
 	}
-	return &http.Client{Transport: t}, t
+	return &http.Client{Transport: ownBody{t}}, t
 }
+
+// ownBody is an http.RoundTripper that gives the transport a copy of each
+// request body that nothing else can close. It works around a race between
+// aws-sdk-go-v2 and net/http (aws/aws-sdk-go-v2#1825, #2737) that a loopback
+// server, answering within microseconds, makes frequent: the transport's
+// write loop fails on a body the SDK has already closed and closes the
+// connection under the response being read. The SDK retries, but for
+// ReceiveMessage the lost response's messages then stay invisible until
+// their visibility timeout.
+type ownBody struct{ next http.RoundTripper }
+
+func (o ownBody) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return o.next.RoundTrip(req)
+	}
+	data, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r := req.Clone(req.Context())
+	r.Body = io.NopCloser(bytes.NewReader(data))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
+	r.ContentLength = int64(len(data))
+	return o.next.RoundTrip(r)
+}
+
+// RoundTripper returns next wrapped in the work-around described on ownBody,
+// for clients of loopback endpoints made outside Config.
+func RoundTripper(next http.RoundTripper) http.RoundTripper { return ownBody{next} }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"github.com/sqsflow/sqsflow/emulator"
 	"io"
 	"net"
 	"net/http"
@@ -95,6 +96,9 @@ func (f *awsFlags) open(ctx context.Context) (*awsSession, error) {
 		tr = bc.GetTransport()
 	}
 	client := &http.Client{Transport: tr}
+	if isLoopback(endpoint) {
+		client.Transport = emulator.RoundTripper(tr) // see emulator.RoundTripper
+	}
 	cfg.HTTPClient = client
 	if endpoint != "" {
 		if cfg.Region == "" {

@@ -86,7 +86,7 @@ func external(t testing.TB, ep string) *Env {
 	}
 	ep = strings.TrimRight(ep, "/")
 	tr := &http.Transport{MaxIdleConns: 64, MaxIdleConnsPerHost: 64, IdleConnTimeout: 30 * time.Second}
-	client := &http.Client{Transport: tr}
+	client := &http.Client{Transport: emulator.RoundTripper(tr)}
 	t.Cleanup(tr.CloseIdleConnections)
 	cfg := aws.Config{
 		Region:           "us-east-1",

@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -90,6 +91,7 @@ func Open(ctx context.Context, o Options) (Env, func(context.Context) error, err
 			Region:       orDefault(os.Getenv("AWS_REGION"), "us-east-1"),
 			Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 			BaseEndpoint: aws.String(ep),
+			HTTPClient:   &http.Client{Transport: emulator.RoundTripper(http.DefaultTransport.(*http.Transport).Clone())},
 		}
 		env.Where = ep
 	default:

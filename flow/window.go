@@ -35,12 +35,20 @@ func NewWindow(n int) (*Window, error) {
 // slots as it can, up to limit, and returns how many it took. It returns ctx's
 // error if ctx is done first.
 func (w *Window) Acquire(ctx context.Context, limit int) (int, error) {
-	if limit < 1 {
-		return 0, fmt.Errorf("flow: acquire %d slots: must be at least 1", limit)
+	return w.AcquireBetween(ctx, 1, limit)
+}
+
+// AcquireBetween is Acquire that waits until at least least slots are free
+// (or the window's size, if smaller), so that a source fetches in worthwhile
+// batches instead of one message at a time as slots trickle back.
+func (w *Window) AcquireBetween(ctx context.Context, least, limit int) (int, error) {
+	if least < 1 || limit < least {
+		return 0, fmt.Errorf("flow: acquire %d to %d slots: need 1 <= least <= limit", least, limit)
 	}
+	least = min(least, w.size)
 	for {
 		w.mu.Lock()
-		if free := w.size - w.used; free > 0 {
+		if free := w.size - w.used; free >= least {
 			n := min(free, limit)
 			w.used += n
 			w.peak = max(w.peak, w.used)

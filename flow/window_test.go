@@ -45,3 +45,31 @@ func TestWindow(t *testing.T) {
 	w.Release(100) // over-release frees everything, no panic
 	is.Equal(w.InFlight(), 0)
 }
+
+func TestWindowAcquireBetween(t *testing.T) {
+	is := is.New(t)
+	w, _ := flow.NewWindow(10)
+	ctx := context.Background()
+	n, err := w.AcquireBetween(ctx, 4, 10)
+	is.NoErr(err)
+	is.Equal(n, 10)
+	got := make(chan int)
+	go func() {
+		n, _ := w.AcquireBetween(ctx, 4, 10)
+		got <- n
+	}()
+	w.Release(3) // not enough for the waiter
+	select {
+	case <-got:
+		t.Fatal("took slots before four were free")
+	default:
+	}
+	w.Release(1)
+	is.Equal(<-got, 4)
+	_, err = w.AcquireBetween(ctx, 5, 4)
+	is.True(err != nil)
+	small, _ := flow.NewWindow(2)
+	n, err = small.AcquireBetween(ctx, 5, 10) // least is capped at the size
+	is.NoErr(err)
+	is.Equal(n, 2)
+}

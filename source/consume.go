@@ -64,7 +64,11 @@ type change struct {
 func (c *consumer) receive(ctx context.Context, send chan<- flow.Msg[envelope.Delivery]) error {
 	failures := 0
 	for {
-		n, err := c.window.Acquire(ctx, c.opts.MaxMessages)
+		// Wait for a worthwhile share of the window before asking: with slow
+		// handlers, slots come back one by one, and receiving as soon as one
+		// is free would cost a request per message.
+		least := min(max(c.opts.Window/c.opts.Receivers, 1), c.opts.MaxMessages)
+		n, err := c.window.AcquireBetween(ctx, least, c.opts.MaxMessages)
 		if err != nil {
 			return nil
 		}

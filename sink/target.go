@@ -127,18 +127,9 @@ func (t *topicTarget) sendBatch(ctx context.Context, batch []*outgoing) ([]entry
 	if err != nil {
 		return nil, err
 	}
-	failed := make([]entryFailure, 0, len(out.Failed))
-	for _, f := range out.Failed {
-		i, err := strconv.Atoi(aws.ToString(f.Id))
-		if err != nil || i < 0 || i >= len(batch) {
-			continue
-		}
-		failed = append(failed, entryFailure{i, &EntryError{
-			Target: t.arn, Code: aws.ToString(f.Code), Message: aws.ToString(f.Message),
-			Permanent: !retriableEntry(aws.ToString(f.Code), f.SenderFault),
-		}})
-	}
-	return failed, nil
+	return failures(t.arn, len(batch), out.Failed, func(f snstypes.BatchResultErrorEntry) (string, string, string, bool) {
+		return aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault
+	}), nil
 }
 
 func (t *topicTarget) sendOne(ctx context.Context, o *outgoing) (string, error) {
@@ -220,18 +211,24 @@ func (q *queueTarget) sendBatch(ctx context.Context, batch []*outgoing) ([]entry
 	if err != nil {
 		return nil, err
 	}
-	failed := make([]entryFailure, 0, len(out.Failed))
-	for _, f := range out.Failed {
-		i, err := strconv.Atoi(aws.ToString(f.Id))
-		if err != nil || i < 0 || i >= len(batch) {
+	return failures(q.url, len(batch), out.Failed, func(f sqstypes.BatchResultErrorEntry) (string, string, string, bool) {
+		return aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault
+	}), nil
+}
+
+// failures turns the failed entries of a batch response (SNS and SQS have
+// the same shape in different types) into entryFailures by batch index.
+func failures[E any](target string, n int, failed []E, fields func(E) (id, code, msg string, senderFault bool)) []entryFailure {
+	out := make([]entryFailure, 0, len(failed))
+	for _, f := range failed {
+		id, code, msg, sender := fields(f)
+		i, err := strconv.Atoi(id)
+		if err != nil || i < 0 || i >= n {
 			continue
 		}
-		failed = append(failed, entryFailure{i, &EntryError{
-			Target: q.url, Code: aws.ToString(f.Code), Message: aws.ToString(f.Message),
-			Permanent: !retriableEntry(aws.ToString(f.Code), f.SenderFault),
-		}})
+		out = append(out, entryFailure{i, &EntryError{Target: target, Code: code, Message: msg, Permanent: !retriableEntry(code, sender)}})
 	}
-	return failed, nil
+	return out
 }
 
 func (q *queueTarget) sendOne(ctx context.Context, o *outgoing) (string, error) {

@@ -2,8 +2,6 @@ package sink_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -19,7 +17,6 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 	"github.com/sqsflow/sqsflow/envelope"
-	"github.com/sqsflow/sqsflow/flow"
 	"github.com/sqsflow/sqsflow/internal/awsiface"
 	"github.com/sqsflow/sqsflow/internal/testenv"
 )
@@ -140,25 +137,6 @@ func (c *counter) add() {
 	if c.n++; c.n == c.target {
 		close(c.reached)
 	}
-}
-
-func runUntil(t *testing.T, p *flow.Pipeline, done <-chan struct{}, timeout time.Duration) error {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- p.Run(ctx) }()
-	select {
-	case <-done:
-	case err := <-errc:
-		return fmt.Errorf("pipeline stopped early: %w", err)
-	case <-time.After(timeout):
-		cancel()
-		<-errc
-		return errors.New("timed out waiting for the pipeline")
-	}
-	cancel()
-	return <-errc
 }
 
 // faultySNS wraps an SNS client: every failEvery-th PublishBatch call fails

@@ -70,7 +70,7 @@ func TestConsumeTransformPublishExactlyOnce(t *testing.T) {
 		}
 		close(done)
 	}()
-	is.NoErr(runUntil(t, p, done, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, done, time.Minute))
 	ids := <-got
 	is.Equal(len(ids), n)
 	seen := map[string]bool{}
@@ -151,7 +151,7 @@ func TestPublishFailuresAreRetried(t *testing.T) {
 		}
 		close(done)
 	}()
-	is.NoErr(runUntil(t, p, done, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, done, time.Minute))
 	is.True(faulty.failedCalls.Load() > 0)
 	is.True(faulty.dropped.Load() > 0)
 	got := map[string]int{}
@@ -192,7 +192,7 @@ func TestRejectedEntryIsPermanent(t *testing.T) {
 		}
 		close(done)
 	}()
-	is.NoErr(runUntil(t, p, done, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, done, time.Minute))
 	is.Equal(sinkStats.Sent.Load(), int64(2))
 	is.Equal(sinkStats.Retried.Load(), int64(0)) // not worth retrying
 	mu.Lock()
@@ -286,7 +286,7 @@ func TestChainedSinks(t *testing.T) {
 		}
 		close(done)
 	}()
-	is.NoErr(runUntil(t, p, done, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, done, time.Minute))
 	is.Equal(len(drain(t, env, topicQ, n)), n)
 	msgs := drain(t, env, directURL, n)
 	is.Equal(len(msgs), n)
@@ -385,7 +385,7 @@ func TestFlushOnShutdown(t *testing.T) {
 		return invoice(ctx, o)
 	})
 	sink.PublishSNS(invoices, topic, sink.WithAWS(env.Config), sink.WithLinger(time.Second))
-	is.NoErr(runUntil(t, p, mapped.reached, time.Minute)) // cancel as soon as all are in the sink
+	is.NoErr(flowtest.RunUntil(p, mapped.reached, time.Minute)) // cancel as soon as all are in the sink
 	is.Equal(stats.Acked.Load(), int64(n))
 	is.Equal(len(drain(t, env, outURL, n)), n)
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/matryer/is"
 	"github.com/sqsflow/sqsflow/envelope"
 	"github.com/sqsflow/sqsflow/flow"
+	"github.com/sqsflow/sqsflow/flow/flowtest"
 	"github.com/sqsflow/sqsflow/internal/testenv"
 	"github.com/sqsflow/sqsflow/provision"
 	"github.com/sqsflow/sqsflow/source"
@@ -71,7 +72,7 @@ func TestHeartbeatPreventsRedelivery(t *testing.T) {
 				}
 				return nil
 			})
-			is.NoErr(runUntil(t, p, stop, time.Minute))
+			is.NoErr(flowtest.RunUntil(p, stop, time.Minute))
 			if disabled {
 				is.True(stats.Extended.Load() == 0)
 				// Redelivered after 4s while the first handling still ran.
@@ -136,7 +137,7 @@ func TestFIFOOrderPerGroup(t *testing.T) {
 		}
 		return nil
 	})
-	is.NoErr(runUntil(t, p, done.reached, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, done.reached, time.Minute))
 	is.Equal(outOfOrder, nil)
 	is.Equal(done.duplicates(), 0)
 	is.Equal(len(last), groups)
@@ -181,7 +182,7 @@ func TestDrainLosesAndDuplicatesNothing(t *testing.T) {
 			return nil
 		})
 		start := time.Now()
-		is.NoErr(runUntil(t, p, stop(all), time.Minute))
+		is.NoErr(flowtest.RunUntil(p, stop(all), time.Minute))
 		t.Logf("run took %v", time.Since(start))
 		return &stats
 	}
@@ -243,7 +244,7 @@ func TestWindowBoundsInFlight(t *testing.T) {
 		handled.add(o.ID)
 		return nil
 	})
-	is.NoErr(runUntil(t, p, handled.reached, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, handled.reached, time.Minute))
 	is.Equal(stats.PeakInFlight(), window)
 	is.Equal(handled.duplicates(), 0)
 }
@@ -277,7 +278,7 @@ func TestFilterPolicy(t *testing.T) {
 		publish(t, env, topicARN(t, env, topic), 0, n, func(i int) string { return currencies[i%4] })
 		return nil
 	})
-	is.NoErr(runUntil(t, p, matched.reached, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, matched.reached, time.Minute))
 	is.Equal(wrong, nil)
 	is.Equal(matched.distinct(), n/2)
 	visible, inFlight := queueCounts(t, env, queue)
@@ -342,5 +343,5 @@ func TestQueueDeletedIsProvisionedAgain(t *testing.T) {
 			time.Sleep(50 * time.Millisecond) // polling AWS: there is no signal for "queue created"
 		}
 	}()
-	is.NoErr(runUntil(t, p, second.reached, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, second.reached, time.Minute))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/matryer/is"
 	"github.com/sqsflow/sqsflow/envelope"
 	"github.com/sqsflow/sqsflow/flow"
+	"github.com/sqsflow/sqsflow/flow/flowtest"
 	"github.com/sqsflow/sqsflow/internal/testenv"
 	"github.com/sqsflow/sqsflow/provision"
 	"github.com/sqsflow/sqsflow/source"
@@ -58,7 +59,7 @@ func TestRetryThenDeadLetter(t *testing.T) {
 	var moved []sqstypes.Message
 	all := make(chan struct{})
 	go func() { <-ok.reached; moved = <-movedc; close(all) }()
-	is.NoErr(runUntil(t, p, all, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, all, time.Minute))
 	is.Equal(ok.duplicates(), 0)
 	is.Equal(stats.Retried.Load(), int64(3))
 	is.Equal(len(moved), 1)
@@ -110,7 +111,7 @@ func TestPoisonGoesToDeadLetterAtOnce(t *testing.T) {
 		close(both)
 	}()
 	// Run flushes the poison path before it returns.
-	is.NoErr(runUntil(t, p, both, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, both, time.Minute))
 	is.Equal(stats.Poisoned.Load(), int64(1))
 	is.Equal(stats.Retried.Load(), int64(0))
 	moved := receiveAll(t, env, dlq, 1)

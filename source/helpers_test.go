@@ -2,8 +2,6 @@ package source_test
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"strconv"
@@ -17,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/sqsflow/sqsflow/envelope"
-	"github.com/sqsflow/sqsflow/flow"
 	"github.com/sqsflow/sqsflow/internal/testenv"
 )
 
@@ -165,26 +162,6 @@ func (c *counter) distinct() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.seen)
-}
-
-// runUntil runs p until done is closed (then cancels it) or the timeout.
-func runUntil(t *testing.T, p *flow.Pipeline, done <-chan struct{}, timeout time.Duration) error {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() { errc <- p.Run(ctx) }()
-	select {
-	case <-done:
-	case err := <-errc:
-		return fmt.Errorf("pipeline stopped early: %w", err)
-	case <-time.After(timeout):
-		cancel()
-		<-errc
-		return errors.New("timed out waiting for the pipeline")
-	}
-	cancel()
-	return <-errc
 }
 
 // sqsBody returns the body tomodachi's sqs_send_message writes for o.

@@ -11,6 +11,7 @@ import (
 	"github.com/matryer/is"
 	"github.com/sqsflow/sqsflow/envelope"
 	"github.com/sqsflow/sqsflow/flow"
+	"github.com/sqsflow/sqsflow/flow/flowtest"
 	"github.com/sqsflow/sqsflow/internal/testenv"
 	"github.com/sqsflow/sqsflow/provision"
 	"github.com/sqsflow/sqsflow/source"
@@ -41,7 +42,7 @@ func TestConsumeAndAck(t *testing.T) {
 		close(started)
 		return nil
 	})
-	is.NoErr(runUntil(t, p, seen.reached, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, seen.reached, time.Minute))
 	is.Equal(seen.distinct(), n)
 	is.Equal(seen.duplicates(), 0)
 	is.Equal(stats.Received.Load(), int64(n))
@@ -75,7 +76,7 @@ func TestMetadata(t *testing.T) {
 		publish(t, env, topicARN(t, env, topic), 7, 1, eur)
 		return nil
 	})
-	is.NoErr(runUntil(t, p, done, time.Minute))
+	is.NoErr(flowtest.RunUntil(p, done, time.Minute))
 	meta := <-got
 	is.Equal(meta.Topic, topic)
 	is.Equal(meta.Attributes["currency"], "EUR")

@@ -17,6 +17,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/matryer/is"
 
 	"github.com/sqsflow/sqsflow/emulator"
@@ -42,6 +45,8 @@ type hostile struct {
 	body string
 	want outcome
 	id   string // for either: the id a result would carry
+	// attrs are SQS message attributes sent with the body.
+	attrs map[string]types.MessageAttributeValue
 }
 
 const jobsTopicARN = "arn:aws:sns:us-east-1:000000000000:jobs"
@@ -158,6 +163,17 @@ func hostileBodies() []hostile {
 		{name: "unknown attribute type", body: notification(envelopeWith(goodData("attr-type"), "raw"), `{"a": {"Type": "Weird", "Value": "x"}}`), want: dead},
 		{name: "unparsable Number attribute", body: notification(envelopeWith(goodData("attr-number"), "raw"), `{"a": {"Type": "Number", "Value": "12abc"}}`), want: dead},
 		{name: "deeply nested String.Array attribute", body: notification(envelopeWith(goodData("attr-deep"), "raw"), `{"a": {"Type": "String.Array", "Value": `+quote(deep(50000))+`}}`), want: dead},
+		{name: "SQS String.Array attribute that is not JSON", body: envelopeWith(goodData("sqs-attr-array"), "raw"), want: dead,
+			attrs: map[string]types.MessageAttributeValue{"a": {DataType: aws.String("String.Array"), StringValue: aws.String("[not json")}}},
+		{name: "SQS String.Array attribute deeply nested", body: envelopeWith(goodData("sqs-attr-deep"), "raw"), want: dead,
+			attrs: map[string]types.MessageAttributeValue{"a": {DataType: aws.String("String.Array"), StringValue: aws.String(deep(50000))}}},
+		{name: "SQS attributes of custom types", body: envelopeWith(goodData("sqs-attr-custom"), "raw"), want: either, id: "sqs-attr-custom",
+			attrs: map[string]types.MessageAttributeValue{
+				"n": {DataType: aws.String("Number.int"), StringValue: aws.String("3.5")},
+				"b": {DataType: aws.String("Binary.gz"), BinaryValue: []byte{0xff, 0x00, 0xfe}},
+				"s": {DataType: aws.String("String.x"), StringValue: aws.String("\ufffd")},
+				"e": {DataType: aws.String("Number"), StringValue: aws.String("99999999999999999999999999")},
+			}},
 		{name: "huge attribute count", body: notification(envelopeWith(goodData("many-attrs"), "raw"), manyAttrs(5000)), want: either, id: "many-attrs"},
 		// Invalid UTF-8 (SQS carries only valid characters, so it comes as
 		// lone surrogate escapes or inside compressed data).
@@ -206,9 +222,14 @@ func badInput(t *testing.T, policy source.PoisonPolicy, copies int) {
 	const good = 300
 	js, goodBodies := jobs(t, good, 0)
 	var bodies []string
+	var withAttrs []hostile
 	for _, h := range corpus {
 		for range copies {
-			bodies = append(bodies, h.body)
+			if h.attrs != nil {
+				withAttrs = append(withAttrs, h)
+			} else {
+				bodies = append(bodies, h.body)
+			}
 		}
 	}
 	bodies = append(bodies, goodBodies...)
@@ -218,6 +239,11 @@ func badInput(t *testing.T, policy source.PoisonPolicy, copies int) {
 	defer cancel()
 	if err := reliability.Send(ctx, r.sqs, r.Input, bodies); err != nil {
 		t.Fatalf("send the corpus: %v", err)
+	}
+	for _, h := range withAttrs {
+		if _, err := r.sqs.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: aws.String(r.Input), MessageBody: aws.String(h.body), MessageAttributes: h.attrs}); err != nil {
+			t.Fatalf("send %s: %v", h.name, err)
+		}
 	}
 
 	// Memory: the heap in use, sampled while the pipeline runs.
@@ -314,7 +340,7 @@ func badInput(t *testing.T, policy source.PoisonPolicy, copies int) {
 	growth := int64(peak) - int64(baseline)
 	t.Logf("bad-input (%s): messages=%d hostile=%d good=%d lost=0 poisoned=%d dead-lettered=%d heap-growth=%dMiB",
 		map[source.PoisonPolicy]string{source.DeadLetter: "dead-letter", source.Discard: "discard"}[policy],
-		len(bodies), len(corpus)*copies, good, stats.Poisoned.Load(), dlq.Total(), growth>>20)
+		len(bodies)+len(withAttrs), len(corpus)*copies, good, stats.Poisoned.Load(), dlq.Total(), growth>>20)
 	is.Equal(stats.Poisoned.Load(), int64(deadWant)) // every hostile body took the poison path once
 	// A 180 MiB decompression bomb must not be inflated: the heap grows by
 	// a bounded amount (the in-flight window, and envelope.MaxDecompressed

@@ -33,12 +33,19 @@ type stopRun struct {
 // with sig `stops` times at random moments (when a random share of the jobs
 // has come out), starting a new worker each time; then it lets the last
 // worker finish, stops it with SIGTERM and counts what came out.
-func runWithStops(t *testing.T, n, stops int, sig syscall.Signal, topics bool) stopRun {
+func runWithStops(t *testing.T, n, stops int, sig syscall.Signal, kind string) stopRun {
 	t.Helper()
 	rng := newRand(t)
-	r := newRig(t, emulator.Options{})
-	if topics {
-		r.withTopics(t)
+	var r *rig
+	switch kind {
+	case "sqs":
+		r = newRig(t, emulator.Options{})
+	case "sns":
+		r = newRig(t, emulator.Options{}).withTopics(t)
+	case "fifo":
+		r = newFIFORig(t)
+	default:
+		t.Fatalf("unknown kind %q", kind)
 	}
 	js, bodies := jobs(t, n, poisonEvery)
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
@@ -47,6 +54,9 @@ func runWithStops(t *testing.T, n, stops int, sig syscall.Signal, topics bool) s
 		t.Fatal(err)
 	}
 	out, dlq, stopDrains := r.drains(t, 0)
+	if r.FIFO {
+		out.RecordOrder()
+	}
 
 	// The moments to stop at: when so many ids have come out.
 	at := make([]int, stops)
@@ -56,7 +66,7 @@ func runWithStops(t *testing.T, n, stops int, sig syscall.Signal, topics bool) s
 	slices.Sort(at)
 
 	spec := reliability.WorkerSpec{
-		Endpoint: r.srv.Endpoint(), Input: r.Input, Output: r.Output, InputTopic: r.JobsTopic, OutputTopic: r.ResultsTopic,
+		Endpoint: r.srv.Endpoint(), Input: r.Input, Output: r.Output, InputTopic: r.JobsTopic, OutputTopic: r.ResultsTopic, FIFO: r.FIFO,
 		Visibility: 3 * time.Second, DrainTimeout: 20 * time.Second, Workers: 8, Window: 100,
 	}
 	run := stopRun{js: js, out: out, dlq: dlq}
@@ -126,32 +136,86 @@ func checkOutcome(t *testing.T, run stopRun) {
 
 // TestReliabilityCrash kills a worker process with SIGKILL at random
 // moments while it works through its jobs, starting a new one each time.
-// The jobs are published to a topic and the results to another
-// (SNS -> SQS -> transform -> SNS -> SQS); each worker provisions its
-// subscription as it starts.
 // Nothing may be lost; duplicates are expected (a result sent but not yet
 // acknowledged when the process died is sent again) and are reported.
+//
+// It runs twice. "sns": jobs are published to a topic and results to
+// another (SNS -> SQS -> transform -> SNS -> SQS), and each worker
+// provisions its subscription as it starts. "fifo": FIFO queues on both
+// sides, jobs in 16 message groups, the transform keyed by group; besides
+// losing nothing, each group's results must come out in order (first
+// sightings), and the deduplication ids the sink carries over let SQS drop
+// the results a killed worker sends again.
 func TestReliabilityCrash(t *testing.T) {
 	sz := suite(t)
 	t.Parallel()
-	is := is.New(t)
-	run := runWithStops(t, sz.crashMessages, sz.crashKills, syscall.SIGKILL, true)
-	checkOutcome(t, run)
-	t.Logf("crash: messages=%d kills=%d lost=%d duplicates=%d delivered=%d dead-lettered=%d",
-		len(run.js), run.stops, run.lost, run.duplicates, run.delivered, run.deadLettered)
-	is.Equal(run.lost, 0) // every job is in the output or the dead-letter queue
+	for _, kind := range []string{"sns", "fifo"} {
+		t.Run(kind, func(t *testing.T) {
+			t.Parallel()
+			is := is.New(t)
+			n := sz.crashMessages
+			if kind == "fifo" {
+				n = sz.fifoMessages
+			}
+			run := runWithStops(t, n, sz.crashKills, syscall.SIGKILL, kind)
+			checkOutcome(t, run)
+			reordered := 0
+			if kind == "fifo" {
+				reordered = checkGroupOrder(t, run.out.Order())
+			}
+			t.Logf("crash (%s): messages=%d kills=%d lost=%d duplicates=%d delivered=%d dead-lettered=%d reordered=%d",
+				kind, len(run.js), run.stops, run.lost, run.duplicates, run.delivered, run.deadLettered, reordered)
+			is.Equal(run.lost, 0)  // every job is in the output or the dead-letter queue
+			is.Equal(reordered, 0) // each group in order
+		})
+	}
+}
+
+// checkGroupOrder fails t for every result that came out after a later
+// result of its group, and returns how many did.
+func checkGroupOrder(t *testing.T, order []string) int {
+	t.Helper()
+	return groupOrder(order, func(id string, prev int) {
+		t.Errorf("%s came out after job-%06d of its group", id, prev)
+	})
+}
+
+// countReordered returns how many results came out after a later result of
+// their group.
+func countReordered(order []string) int { return groupOrder(order, nil) }
+
+// groupOrder goes through result ids (job-NNNNNN, in group NNNNNN %
+// fifoGroups) in the order they first came out and calls bad, if not nil,
+// for each one that came after a later job of its group.
+func groupOrder(order []string, bad func(id string, prev int)) int {
+	last := map[int]int{}
+	reordered := 0
+	for _, id := range order {
+		var n int
+		fmt.Sscanf(id, "job-%d", &n)
+		g := n % fifoGroups
+		if prev, ok := last[g]; ok && n < prev {
+			if bad != nil && reordered < 5 {
+				bad(id, prev)
+			}
+			reordered++
+			continue
+		}
+		last[g] = n
+	}
+	return reordered
 }
 
 // TestReliabilityGracefulStop stops a worker process with SIGTERM at random
-// moments, starting a new one each time (SQS -> transform -> SQS). A stopped worker finishes and
-// acknowledges what it has in flight, or leaves it unacknowledged to be
-// handled once after the restart: nothing is lost and nothing is
-// duplicated.
+// moments, starting a new one each time (SQS -> transform -> SQS). A
+// stopped worker finishes and acknowledges what it has in flight, or
+// leaves it unacknowledged to be handled once after the restart: nothing is
+// lost and nothing is duplicated.
 func TestReliabilityGracefulStop(t *testing.T) {
 	sz := suite(t)
 	t.Parallel()
 	is := is.New(t)
-	run := runWithStops(t, sz.stopMessages, sz.stops, syscall.SIGTERM, false)
+	run := runWithStops(t, sz.stopMessages, sz.stops, syscall.SIGTERM, "sqs")
 	checkOutcome(t, run)
 	t.Logf("graceful-stop: messages=%d stops=%d lost=%d duplicates=%d delivered=%d dead-lettered=%d",
 		len(run.js), run.stops, run.lost, run.duplicates, run.delivered, run.deadLettered)

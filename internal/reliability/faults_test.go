@@ -85,27 +85,31 @@ func faultRate(t *testing.T) float64 {
 // latency past the client timeout). The pipeline must keep running, finish
 // everything once the faults stop, and lose nothing.
 //
-// It runs twice: with SQS on both sides, and with SNS on both sides (jobs
+// It runs three times: with SQS on both sides, with SNS on both sides (jobs
 // published to a topic the input queue is subscribed to, results published
-// to another).
+// to another), and with FIFO queues on both sides.
 func TestReliabilityFaults(t *testing.T) {
 	sz := suite(t)
 	t.Parallel()
-	for _, topics := range []bool{false, true} {
-		name := map[bool]string{false: "sqs", true: "sns"}[topics]
-		t.Run(name, func(t *testing.T) {
+	for _, kind := range []string{"sqs", "sns", "fifo"} {
+		t.Run(kind, func(t *testing.T) {
 			t.Parallel()
-			faults(t, sz, name, topics)
+			faults(t, sz, kind)
 		})
 	}
 }
 
-func faults(t *testing.T, sz sizes, name string, topics bool) {
+func faults(t *testing.T, sz sizes, name string) {
 	is := is.New(t)
 	rng := newRand(t)
-	r := newRig(t, emulator.Options{})
-	if topics {
-		r.withTopics(t)
+	var r *rig
+	switch name {
+	case "sqs":
+		r = newRig(t, emulator.Options{})
+	case "sns":
+		r = newRig(t, emulator.Options{}).withTopics(t)
+	case "fifo":
+		r = newFIFORig(t)
 	}
 	proxy, err := reliability.StartProxy(reliability.ProxyOptions{Target: r.srv.Endpoint(), Latency: 3 * time.Second, Seed: rng.Uint64()})
 	is.NoErr(err)
@@ -117,6 +121,9 @@ func faults(t *testing.T, sz sizes, name string, topics bool) {
 	defer cancel()
 	is.NoErr(r.put(ctx, bodies[:half]))
 	out, dlq, stopDrains := r.drains(t, 0)
+	if r.FIFO {
+		out.RecordOrder()
+	}
 	progress := func() int { return out.Unique() + dlq.Unique() }
 
 	var failed atomic.Int64
@@ -128,6 +135,7 @@ func faults(t *testing.T, sz sizes, name string, topics bool) {
 		Output:      r.Output,
 		InputTopic:  r.JobsTopic,
 		OutputTopic: r.ResultsTopic,
+		FIFO:        r.FIFO,
 		Visibility:  4 * time.Second,
 		Worker:      "faults",
 		OnError:     func(*flow.StageError) { failed.Add(1) },
@@ -173,9 +181,19 @@ func faults(t *testing.T, sz sizes, name string, topics bool) {
 
 	res := count(js, out, dlq)
 	checkOutcome(t, stopRun{tally: res, js: js, out: out, dlq: dlq})
+	reordered := 0
+	if r.FIFO {
+		// Reported, not failed: when an entry of a FIFO batch fails and a
+		// later entry of its group in the same batch succeeds, the sink
+		// sends the failed one again after it (DESIGN.md section 8: a
+		// retried message can reorder its group). Whether AWS ever fails an
+		// entry and accepts a later one of its group is not documented;
+		// the proxy picks the entries it fails at random.
+		reordered = countReordered(out.Order())
+	}
 	c := proxy.Counts()
-	t.Logf("faults (%s): rate=%g messages=%d requests=%d faults=%d lost=%d duplicates=%d delivered=%d dead-lettered=%d failed-handlings=%d (%v)",
-		name, rate, len(js), c.Requests, c.Injected(), res.lost, res.duplicates, res.delivered, res.deadLettered, failed.Load(), c)
+	t.Logf("faults (%s): rate=%g messages=%d requests=%d faults=%d lost=%d duplicates=%d delivered=%d dead-lettered=%d failed-handlings=%d reordered=%d (%v)",
+		name, rate, len(js), c.Requests, c.Injected(), res.lost, res.duplicates, res.delivered, res.deadLettered, failed.Load(), reordered, c)
 	is.Equal(res.lost, 0) // nothing lost
 	for _, f := range reliability.AllFaults {
 		if c.Faults[f] == 0 {

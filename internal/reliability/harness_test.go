@@ -4,7 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -39,6 +42,7 @@ type sizes struct {
 
 	crashMessages int // jobs through the crash test
 	crashKills    int // SIGKILLs
+	fifoMessages  int // jobs through the FIFO crash test
 	stopMessages  int // jobs through the graceful-stop test
 	stops         int // SIGTERMs
 	faultMessages int // jobs through the fault test
@@ -53,12 +57,12 @@ type sizes struct {
 
 var configs = map[string]sizes{
 	"short": {
-		name: "short", crashMessages: 20000, crashKills: 3, stopMessages: 5000, stops: 2,
+		name: "short", crashMessages: 20000, crashKills: 3, fifoMessages: 5000, stopMessages: 5000, stops: 2,
 		faultMessages: 3000, faultSeconds: 5, outageSeconds: 3, restarts: 1, badCopies: 3,
 		slowMessages: 20, soak: 20 * time.Second, soakRate: 200,
 	},
 	"full": {
-		name: "full", crashMessages: 20000, crashKills: 6, stopMessages: 20000, stops: 4,
+		name: "full", crashMessages: 20000, crashKills: 6, fifoMessages: 20000, stopMessages: 20000, stops: 4,
 		faultMessages: 20000, faultSeconds: 30, outageSeconds: 5, restarts: 3, badCopies: 20,
 		slowMessages: 60, soak: 3 * time.Minute, soakRate: 500,
 	},
@@ -107,6 +111,25 @@ type rig struct {
 	// subscribed to.
 	JobsTopic, ResultsTopic string // names
 	jobsARN                 string
+	// FIFO: the queues are FIFO queues (see newFIFORig).
+	FIFO bool
+}
+
+// fifoGroups is how many message groups the FIFO tests spread jobs over.
+const fifoGroups = 16
+
+// newFIFORig is newRig with FIFO queues: jobs are put in fifoGroups message
+// groups, by their number, with their body's hash as deduplication id.
+func newFIFORig(t *testing.T) *rig {
+	t.Helper()
+	srv, err := emulator.Start(context.Background(), emulator.Options{})
+	if err != nil {
+		t.Fatalf("start the emulator: %v", err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	r := &rig{srv: srv, sqs: sqs.NewFromConfig(srv.Config()), sns: sns.NewFromConfig(srv.Config()), FIFO: true}
+	r.createQueues(t)
+	return r
 }
 
 // Topic names for the SNS variant of the pipeline.
@@ -139,8 +162,14 @@ func (r *rig) withTopics(t *testing.T) *rig {
 // put puts jobs' bodies on the input: published to the jobs topic with
 // topics, sent to the input queue without.
 func (r *rig) put(ctx context.Context, bodies []string) error {
-	if r.jobsARN != "" {
+	switch {
+	case r.jobsARN != "":
 		return reliability.Publish(ctx, r.sns, r.jobsARN, bodies)
+	case r.FIFO:
+		return reliability.SendFIFO(ctx, r.sqs, r.Input, bodies, func(i int) (string, string) {
+			sum := sha256.Sum256([]byte(bodies[i]))
+			return fmt.Sprintf("g%02d", jobNumber(bodies[i])%fifoGroups), hex.EncodeToString(sum[:])
+		})
 	}
 	return reliability.Send(ctx, r.sqs, r.Input, bodies)
 }
@@ -166,7 +195,19 @@ func newRig(t *testing.T, opts emulator.Options) *rig {
 func (r *rig) createQueues(t *testing.T) {
 	t.Helper()
 	ctx := context.Background()
+	suffix := ""
+	if r.FIFO {
+		suffix = ".fifo"
+	}
 	create := func(name string, attrs map[string]string) string {
+		name += suffix
+		if r.FIFO {
+			attrs = maps.Clone(attrs)
+			if attrs == nil {
+				attrs = map[string]string{}
+			}
+			attrs["FifoQueue"] = "true"
+		}
 		out, err := r.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 		if err != nil {
 			t.Fatalf("create queue %s: %v", name, err)
@@ -175,12 +216,24 @@ func (r *rig) createQueues(t *testing.T) {
 	}
 	r.DLQ = create("reliability-dlq", nil)
 	r.Output = create("reliability-out", nil)
-	redrive := fmt.Sprintf(`{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:reliability-dlq","maxReceiveCount":"%d"}`, maxReceives)
+	redrive := fmt.Sprintf(`{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:reliability-dlq%s","maxReceiveCount":"%d"}`, suffix, maxReceives)
 	r.Input = create("reliability-in", map[string]string{"RedrivePolicy": redrive, "VisibilityTimeout": "5"})
 }
 
+// jobNumber returns NNNNNN of the job-NNNNNN in body, or 0.
+func jobNumber(body string) int {
+	id, _ := reliability.JobID(body)
+	var n int
+	fmt.Sscanf(id, "job-%d", &n)
+	return n
+}
+
+// slowEvery makes one job in so many take 10-50ms.
+const slowEvery = 10
+
 // jobs returns n jobs named job-000000 on, one in every poisonEvery poison
-// (none if poisonEvery is 0), and their sealed bodies.
+// (none if poisonEvery is 0), one in every slowEvery slow, and their sealed
+// bodies.
 func jobs(t *testing.T, n, poisonEvery int) ([]reliability.Job, []string) {
 	t.Helper()
 	js := make([]reliability.Job, n)
@@ -189,6 +242,11 @@ func jobs(t *testing.T, n, poisonEvery int) ([]reliability.Job, []string) {
 		js[i] = reliability.Job{ID: fmt.Sprintf("job-%06d", i), N: int64(i)}
 		if poisonEvery > 0 && i%poisonEvery == poisonEvery-1 {
 			js[i].Poison = true
+		}
+		if i%slowEvery == slowEvery/2 {
+			// Some jobs take a while, so that a stop finds work in every
+			// stage of the pipeline.
+			js[i].SleepMS = 10 + i%40
 		}
 		var err error
 		if bodies[i], err = reliability.SealJob(js[i]); err != nil {

@@ -11,6 +11,8 @@ import (
 type Ledger struct {
 	mu       sync.Mutex
 	counts   map[string]int
+	order    []string // ids in the order first seen, when recorded
+	ordered  bool
 	total    int
 	bad      int           // bodies whose id could not be read
 	changed  chan struct{} // closed and replaced on every change
@@ -23,10 +25,29 @@ func NewLedger(hint int) *Ledger {
 	return &Ledger{counts: make(map[string]int, hint), changed: make(chan struct{})}
 }
 
+// RecordOrder makes the ledger keep the order in which ids are first seen
+// (see Order). Call it before the first Add.
+func (l *Ledger) RecordOrder() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ordered = true
+}
+
+// Order returns the ids in the order they were first seen, if RecordOrder
+// was called.
+func (l *Ledger) Order() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.order)
+}
+
 // Add records one sighting of id.
 func (l *Ledger) Add(id string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.ordered && l.counts[id] == 0 {
+		l.order = append(l.order, id)
+	}
 	l.counts[id]++
 	l.total++
 	close(l.changed)

@@ -63,6 +63,10 @@ type Config struct {
 	// OutputTopic, when set, makes the sink publish Results to that SNS
 	// topic (sink.PublishSNS) instead of sending them to Output.
 	OutputTopic string
+	// FIFO says Input and Output are FIFO queues: the transform keeps each
+	// message group in order (stage.KeyedMap by group) and the sink carries
+	// the group and deduplication ids over (sink.WithSourceFIFOIDs).
+	FIFO bool
 	// Visibility is the visibility timeout messages are received with
 	// (default 5s).
 	Visibility time.Duration
@@ -149,6 +153,7 @@ func Build(cfg Config) *flow.Pipeline {
 		OnPermanent:       cfg.OnPermanent,
 		Heartbeat:         source.Heartbeat{Disabled: cfg.NoHeartbeat},
 		Stats:             cfg.SourceStats,
+		FIFO:              cfg.FIFO,
 	}
 	var deliveries flow.Stream[envelope.Delivery]
 	if cfg.InputTopic != "" {
@@ -159,7 +164,7 @@ func Build(cfg Config) *flow.Pipeline {
 		deliveries = source.SQS(p, cfg.Input, srcOpts)
 	}
 	jobs := envelope.DecodeJSON[Job](deliveries)
-	results := stage.Map(jobs, cfg.Workers, func(ctx context.Context, j Job) (Result, error) {
+	transform := func(ctx context.Context, j Job) (Result, error) {
 		if cfg.OnHandle != nil {
 			cfg.OnHandle(j)
 		}
@@ -176,8 +181,17 @@ func Build(cfg Config) *flow.Pipeline {
 			return Result{}, flow.Permanent(fmt.Errorf("job %s: %w", j.ID, ErrPoison))
 		}
 		return Result{ID: j.ID, Square: j.N * j.N, Worker: cfg.Worker}, nil
-	})
+	}
+	var results flow.Stream[Result]
+	if cfg.FIFO {
+		results = stage.KeyedMap(jobs, cfg.Workers, stage.ByGroup[Job], transform)
+	} else {
+		results = stage.Map(jobs, cfg.Workers, transform)
+	}
 	sinkOpts := []sink.Option{sink.WithAWS(cfg.AWS), sink.WithEnvelope(envelope.JSON(Service))}
+	if cfg.FIFO {
+		sinkOpts = append(sinkOpts, sink.WithSourceFIFOIDs())
+	}
 	if cfg.SinkStats != nil {
 		sinkOpts = append(sinkOpts, sink.WithStats(cfg.SinkStats))
 	}

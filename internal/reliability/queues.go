@@ -144,8 +144,21 @@ func Counts(ctx context.Context, client *sqs.Client, url string) (QueueCounts, e
 // Send sends bodies to the queue at url, up to ten (and 256 KiB) to a
 // request, with up to eight requests at once.
 func Send(ctx context.Context, client *sqs.Client, url string, bodies []string) error {
+	return send(ctx, client, url, bodies, nil)
+}
+
+// SendFIFO sends bodies to the FIFO queue at url in order, with the message
+// group and deduplication ids ids returns for each body's index.
+func SendFIFO(ctx context.Context, client *sqs.Client, url string, bodies []string, ids func(i int) (group, dedup string)) error {
+	return send(ctx, client, url, bodies, ids)
+}
+
+func send(ctx context.Context, client *sqs.Client, url string, bodies []string, fifo func(int) (string, string)) error {
 	g, ctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
+	if fifo != nil {
+		g.SetLimit(1) // in order
+	}
 	for start, end := 0, 0; start < len(bodies); start = end {
 		end = batchEnd(bodies, start)
 		batch := bodies[start:end]
@@ -153,6 +166,10 @@ func Send(ctx context.Context, client *sqs.Client, url string, bodies []string) 
 			entries := make([]types.SendMessageBatchRequestEntry, len(batch))
 			for i, b := range batch {
 				entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(b)}
+				if fifo != nil {
+					group, dedup := fifo(start + i)
+					entries[i].MessageGroupId, entries[i].MessageDeduplicationId = aws.String(group), aws.String(dedup)
+				}
 			}
 			out, err := client.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
 			if err != nil {

@@ -23,6 +23,7 @@ type WorkerSpec struct {
 	Output       string        `json:"output"`
 	InputTopic   string        `json:"input_topic,omitempty"`
 	OutputTopic  string        `json:"output_topic,omitempty"`
+	FIFO         bool          `json:"fifo,omitempty"`
 	Name         string        `json:"name"`
 	Visibility   time.Duration `json:"visibility"`
 	DrainTimeout time.Duration `json:"drain_timeout"`
@@ -60,6 +61,7 @@ func WorkerMain() int {
 		Output:       spec.Output,
 		InputTopic:   spec.InputTopic,
 		OutputTopic:  spec.OutputTopic,
+		FIFO:         spec.FIFO,
 		Visibility:   spec.Visibility,
 		DrainTimeout: spec.DrainTimeout,
 		Workers:      spec.Workers,

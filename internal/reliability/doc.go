@@ -13,20 +13,22 @@
 // downstream queue or the dead-letter queue; duplicates are counted and
 // reported.
 //
-// The pipeline under test is [Build]: a source reading [Job]s from a queue,
-// a transform, and a sink sending [Result]s to another queue. The crash
+// The pipeline under test is [Build]: a source reading [Job]s from a queue
+// (or a topic through a queue), a transform, and a sink sending [Result]s to
+// another queue (or publishing them to a topic); standard or FIFO. The crash
 // tests run it in a child process (the test binary run again with
 // [WorkerVariable] set, see [WorkerMain]); the other tests run it in the
-// test process. A [Ledger] drains the downstream queue and the dead-letter
-// queue and counts every id it sees.
+// test process. [Drain] empties the downstream queue and the dead-letter
+// queue into [Ledger]s that count every id they see.
 //
-// Plain `go test ./...` runs only a quick subset. The whole suite runs with
-// SQSFLOW_RELIABILITY set:
+// Plain `go test ./...` runs only a quick subset (the proxy's own tests, the
+// queue policy, secrets and bad input); the rest skip, saying how to run
+// them. The whole suite runs with SQSFLOW_RELIABILITY set:
 //
 //	SQSFLOW_RELIABILITY=short go test -v -run Reliability ./internal/reliability/
 //	SQSFLOW_RELIABILITY=full go test -v -timeout 30m -run Reliability ./internal/reliability/
 //
 // Every test prints its figures on one line, in a fixed format, such as
 //
-//	crash: messages=20000 kills=5 lost=0 duplicates=312 dead-lettered=200
+//	crash (sns): messages=20000 kills=6 lost=0 duplicates=141 delivered=19800 dead-lettered=200 reordered=0
 package reliability

@@ -146,7 +146,8 @@ func faults(t *testing.T, sz sizes, name string) {
 
 	// Faults start once the pipeline has started (provisioning failures
 	// stop a pipeline before it starts, by design) and last at least
-	// faultSeconds and until a quarter of the jobs are done.
+	// faultSeconds, until a quarter of the jobs are done and until every
+	// kind of fault has been injected.
 	select {
 	case <-p.Started():
 	case <-run.done:
@@ -160,6 +161,20 @@ func faults(t *testing.T, sz sizes, name string) {
 		t.Fatalf("under faults: %d of %d jobs done: %v (proxy: %v)", progress(), len(js), err, proxy.Counts())
 	}
 	<-faultDeadline.C
+	// And until every kind of fault has been injected at least once. The
+	// proxy tells no one, so this polls.
+	allKinds := func() bool {
+		c := proxy.Counts()
+		for _, f := range reliability.AllFaults {
+			if c.Faults[f] == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	for deadline := time.Now().Add(time.Minute); !allKinds() && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
 	run.alive(t, "under faults")
 	proxy.SetRate(0)
 	underFaults := proxy.Counts()

@@ -99,18 +99,6 @@ func (l *Ledger) Unreadable() (int, string) {
 	return l.bad, l.lastBody
 }
 
-// IDs returns the distinct ids seen, sorted.
-func (l *Ledger) IDs() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ids := make([]string, 0, len(l.counts))
-	for id := range l.counts {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
-
 // Wait blocks until cond returns true, or ctx ends. cond is called at once
 // and again after every change to any of the ledgers.
 func Wait(ctx context.Context, cond func() bool, ledgers ...*Ledger) error {

@@ -57,6 +57,7 @@ var AllFaults = []Fault{ServerError, Throttle, PartialBatch, ResetBefore, ResetA
 
 var faultNames = [numFaults]string{"server-error", "throttle", "partial-batch", "reset-before", "reset-after", "latency"}
 
+// String returns the fault's name as the counts print it, e.g. "partial-batch".
 func (f Fault) String() string {
 	if f >= 0 && f < numFaults {
 		return faultNames[f]

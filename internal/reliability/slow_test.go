@@ -15,7 +15,7 @@ import (
 )
 
 // TestReliabilitySlowConsumer runs handlers that take longer than the
-// visibility timeout (3s against 2s). With the heartbeat on, the source
+// visibility timeout (4.5s against 3s). With the heartbeat on, the source
 // keeps each message invisible while its handler runs: every job is
 // handled once. With it off, the duplicates that appear are counted and
 // explained.
@@ -23,8 +23,10 @@ func TestReliabilitySlowConsumer(t *testing.T) {
 	sz := suite(t)
 	t.Parallel()
 	const (
-		visibility = 2 * time.Second
-		handler    = 3 * time.Second
+		// A 3s timeout leaves the heartbeat 1.5s to extend it, even on a
+		// loaded machine.
+		visibility = 3 * time.Second
+		handler    = 4500 * time.Millisecond
 	)
 	for _, heartbeat := range []bool{true, false} {
 		name := map[bool]string{true: "heartbeat-on", false: "heartbeat-off"}[heartbeat]
@@ -89,9 +91,9 @@ func TestReliabilitySlowConsumer(t *testing.T) {
 				is.True(stats.Extended.Load() > 0) // by the heartbeat's doing
 				return
 			}
-			// Without the heartbeat a message becomes visible again 2s
-			// after it was received, while its handler still has a second
-			// to go; a second receive hands it to a second handler. The
+			// Without the heartbeat a message becomes visible again 3s
+			// after it was received, while its handler still has 1.5s to
+			// go; a second receive hands it to a second handler. The
 			// first handler then finishes and deletes it (on a standard
 			// queue an earlier receipt handle still deletes), so there is
 			// no third delivery; the second handler sends a second result.

@@ -349,3 +349,79 @@ func badInput(t *testing.T, policy source.PoisonPolicy, copies int) {
 	// take 180 MiB, and twice that while the buffer grows.
 	is.True(growth < 200<<20)
 }
+
+// TestReliabilityHandlerPanic feeds jobs that make the handler panic, as a
+// bug triggered by bad input would: the process survives, each panic fails
+// its message like an error (retried with a backoff), and SQS moves the
+// message to the dead-letter queue after maxReceiveCount receives, while
+// the good jobs around it are all processed.
+func TestReliabilityHandlerPanic(t *testing.T) {
+	t.Parallel()
+	is := is.New(t)
+	srv, err := emulator.Start(context.Background(), emulator.Options{})
+	is.NoErr(err)
+	t.Cleanup(func() { srv.Close() })
+	r := &rig{srv: srv, sqs: sqs.NewFromConfig(srv.Config()), maxReceives: 3}
+	r.createQueues(t)
+
+	js, bodies := jobs(t, 200, 0)
+	for i := range js {
+		if i%20 == 7 {
+			js[i].Panic = true
+			var err error
+			bodies[i], err = reliability.SealJob(js[i])
+			is.NoErr(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	is.NoErr(reliability.Send(ctx, r.sqs, r.Input, bodies))
+	out, dlq, stopDrains := r.drains(t, 0)
+
+	var mu sync.Mutex
+	panics := map[string]int{}
+	p := reliability.Build(reliability.Config{
+		AWS:     reliability.ClientConfig(r.srv.Endpoint(), 0),
+		Input:   r.Input,
+		Output:  r.Output,
+		Backoff: source.Backoff{Base: 100 * time.Millisecond, Max: 400 * time.Millisecond},
+		OnError: func(e *flow.StageError) {
+			var pe *flow.PanicError
+			if errors.As(e.Err, &pe) {
+				mu.Lock()
+				panics[e.Meta.ID]++
+				mu.Unlock()
+			}
+		},
+	})
+	run := start(t, p)
+	is.NoErr(reliability.Wait(ctx, func() bool { return out.Unique()+dlq.Unique() >= len(js) }, out, dlq))
+	is.NoErr(r.waitEmpty(ctx, r.Input))
+	run.alive(t, "after the panics")
+	is.NoErr(run.stop(t))
+	stopDrains()
+	r.finish(t, out, dlq)
+
+	res := count(js, out, dlq)
+	handled := 0
+	for _, j := range js {
+		switch {
+		case j.Panic && dlq.Count(j.ID) == 0:
+			t.Errorf("%s panicked and is not in the dead-letter queue", j.ID)
+		case !j.Panic && out.Count(j.ID) == 0:
+			t.Errorf("good job %s was not processed", j.ID)
+		case j.Panic:
+			handled++
+		}
+	}
+	mu.Lock()
+	recovered := 0
+	for _, n := range panics {
+		recovered += n
+	}
+	mu.Unlock()
+	t.Logf("handler-panic: messages=%d panicking=%d panics-recovered=%d lost=%d duplicates=%d dead-lettered=%d",
+		len(js), handled, recovered, res.lost, res.duplicates, res.deadLettered)
+	is.Equal(res.lost, 0)
+	is.Equal(recovered, handled*3) // each panicking job was tried maxReceiveCount times
+}

@@ -113,6 +113,9 @@ type rig struct {
 	jobsARN                 string
 	// FIFO: the queues are FIFO queues (see newFIFORig).
 	FIFO bool
+	// maxReceives overrides the input queue's maxReceiveCount when set
+	// before createQueues.
+	maxReceives int
 }
 
 // fifoGroups is how many message groups the FIFO tests spread jobs over.
@@ -216,7 +219,11 @@ func (r *rig) createQueues(t *testing.T) {
 	}
 	r.DLQ = create("reliability-dlq", nil)
 	r.Output = create("reliability-out", nil)
-	redrive := fmt.Sprintf(`{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:reliability-dlq%s","maxReceiveCount":"%d"}`, suffix, maxReceives)
+	receives := maxReceives
+	if r.maxReceives > 0 {
+		receives = r.maxReceives
+	}
+	redrive := fmt.Sprintf(`{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:reliability-dlq%s","maxReceiveCount":"%d"}`, suffix, receives)
 	r.Input = create("reliability-in", map[string]string{"RedrivePolicy": redrive, "VisibilityTimeout": "5"})
 }
 

@@ -34,6 +34,8 @@ type Job struct {
 	Poison bool `json:"poison,omitempty"`
 	// SleepMS is how long the transform takes over the job, in milliseconds.
 	SleepMS int `json:"sleep_ms,omitempty"`
+	// Panic makes the transform panic, as a handler with a bug would.
+	Panic bool `json:"panic,omitempty"`
 }
 
 // Result is what the pipeline sends downstream for each Job.
@@ -179,6 +181,9 @@ func Build(cfg Config) *flow.Pipeline {
 		}
 		if j.Poison {
 			return Result{}, flow.Permanent(fmt.Errorf("job %s: %w", j.ID, ErrPoison))
+		}
+		if j.Panic {
+			panic("reliability: job " + j.ID + " makes the handler panic")
 		}
 		return Result{ID: j.ID, Square: j.N * j.N, Worker: cfg.Worker}, nil
 	}

@@ -8,10 +8,10 @@
 // and SIGTERM, put a [FaultProxy] between the pipeline and the endpoint
 // (500s, throttling, partial batch failures, connection resets, latency past
 // the client timeout), take the endpoint away and bring it back, feed the
-// pipeline hostile bodies and handlers that panic, make handlers slower than the visibility timeout
-// and soak it at steady load. At the end every message id must be in the
-// downstream queue or the dead-letter queue; duplicates are counted and
-// reported.
+// pipeline hostile bodies and handlers that panic, make handlers slower
+// than the visibility timeout and soak it at steady load. At the end every
+// message id must be in the downstream queue or the dead-letter queue;
+// duplicates are counted and reported.
 //
 // The pipeline under test is [Build]: a source reading [Job]s from a queue
 // (or a topic through a queue), a transform, and a sink sending [Result]s to
@@ -22,8 +22,9 @@
 // queue into [Ledger]s that count every id they see.
 //
 // Plain `go test ./...` runs only a quick subset (the proxy's own tests, the
-// queue policy, secrets, bad input and handler panics); the rest skip, saying how to run
-// them. The whole suite runs with SQSFLOW_RELIABILITY set:
+// queue policy, secrets, bad input and handler panics); the rest skip,
+// saying how to run them. The whole suite runs with SQSFLOW_RELIABILITY
+// set:
 //
 //	SQSFLOW_RELIABILITY=short go test -v -run Reliability ./internal/reliability/
 //	SQSFLOW_RELIABILITY=full go test -v -timeout 30m -run Reliability ./internal/reliability/

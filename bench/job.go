@@ -100,6 +100,10 @@ type Result struct {
 	OK              bool   `json:"ok"`
 	Error           string `json:"error,omitempty"`
 
+	// Rounds are the throughputs of every round when -repeat ran more than
+	// one; the result is the median round's.
+	Rounds []float64 `json:"rounds,omitempty"`
+
 	ElapsedSec float64          `json:"elapsed_sec"`
 	CPUSec     float64          `json:"cpu_sec"`
 	Requests   map[string]int64 `json:"requests"`

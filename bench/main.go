@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ type options struct {
 	appendRes bool
 	timeout   time.Duration
 	profile   string
+	repeat    int
 }
 
 func parseFlags(args []string) (options, error) {
@@ -56,6 +58,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.appendRes, "append", false, "merge into the results already in -out (same implementation, scenario, N and window are replaced)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for one implementation on one scenario")
 	fs.StringVar(&o.profile, "cpuprofile", "", "`directory` to write a CPU profile of each worker to (go tool pprof)")
+	fs.IntVar(&o.repeat, "repeat", 1, "rounds per scenario: the implementations run in turn, round after round, and each keeps its median run (a shared machine drifts; ratios of medians of interleaved runs hold better than one run each)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nMeasures sqsflow and its peers side by side. Flags:\n")
 		fs.PrintDefaults()
@@ -218,20 +221,30 @@ func runBench(ctx context.Context, o options, command string) error {
 	}
 
 	var fresh []Result
-	for _, s := range o.specs() {
-		if ctx.Err() != nil {
-			break
+	for _, group := range groupSpecs(o.specs()) {
+		rounds := make([][]Result, len(group))
+		for round := 0; round < max(o.repeat, 1) && ctx.Err() == nil; round++ {
+			for i, s := range group {
+				if ctx.Err() != nil {
+					break
+				}
+				r := h.Run(ctx, s)
+				rounds[i] = append(rounds[i], r)
+				line, _ := jsonLine(r)
+				fmt.Println(line) // JSON lines on stdout, for machines
+				status := "ok"
+				if !r.OK {
+					status = "FAILED: " + r.Error
+				}
+				fmt.Fprintf(os.Stderr, "%-18s %-9s N=%-7d window=%-4d round %d: %9.0f msgs/s %6.3f req/msg %6.1f µs CPU/msg %6.0f MiB  %s\n",
+					r.Impl, r.Scenario, r.N, r.Window, round+1, r.MsgsPerSec, r.RequestsPerMsg, r.CPUSecPerMsg*1e6, r.PeakRSSMB, status)
+			}
 		}
-		r := h.Run(ctx, s)
-		fresh = append(fresh, r)
-		line, _ := jsonLine(r)
-		fmt.Println(line) // JSON lines on stdout, for machines
-		status := "ok"
-		if !r.OK {
-			status = "FAILED: " + r.Error
+		for _, runs := range rounds {
+			if len(runs) > 0 {
+				fresh = append(fresh, median(runs))
+			}
 		}
-		fmt.Fprintf(os.Stderr, "%-18s %-9s N=%-7d window=%-4d %9.0f msgs/s %6.3f req/msg %6.1f µs CPU/msg %6.0f MiB  %s\n",
-			r.Impl, r.Scenario, r.N, r.Window, r.MsgsPerSec, r.RequestsPerMsg, r.CPUSecPerMsg*1e6, r.PeakRSSMB, status)
 	}
 	all := mergeResults(previous, fresh)
 	if !o.appendRes {
@@ -289,4 +302,42 @@ func progressPrinter() func(string) {
 			fmt.Fprintln(os.Stderr, line)
 		}
 	}
+}
+
+// groupSpecs splits specs into groups that are compared with each other:
+// the implementations of one scenario at one N and window, in order.
+func groupSpecs(specs []Spec) [][]Spec {
+	var groups [][]Spec
+	index := map[string]int{}
+	for _, s := range specs {
+		key := fmt.Sprintf("%s/%d/%d", s.Scenario, s.N, s.Window)
+		i, ok := index[key]
+		if !ok {
+			i = len(groups)
+			index[key] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], s)
+	}
+	return groups
+}
+
+// median returns the run with the median throughput, recording every
+// round's throughput in it. A failed run counts as the slowest.
+func median(runs []Result) Result {
+	sorted := append([]Result(nil), runs...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if sorted[i].OK != sorted[j].OK {
+			return !sorted[i].OK
+		}
+		return sorted[i].MsgsPerSec < sorted[j].MsgsPerSec
+	})
+	m := sorted[len(sorted)/2]
+	if len(runs) > 1 {
+		m.Rounds = make([]float64, len(runs))
+		for i, r := range runs {
+			m.Rounds[i] = r.MsgsPerSec
+		}
+	}
+	return m
 }

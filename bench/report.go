@@ -132,6 +132,12 @@ func markdown(rs []Result, command string) string {
 	if command != "" {
 		fmt.Fprintf(&b, "Command: `%s`\n\n", command)
 	}
+	for _, r := range rs {
+		if len(r.Rounds) > 1 {
+			fmt.Fprintf(&b, "Each row is the median of %d rounds, the implementations taking turns round after round.\n\n", len(r.Rounds))
+			break
+		}
+	}
 	b.WriteString("| implementation | scenario | N | window | msgs/s | × rawsdk | AWS req/msg (client / server) | client CPU µs/msg | server CPU µs/msg | latency p50 / p99 ms | peak RSS MiB | check |\n")
 	b.WriteString("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n")
 	for _, r := range rs {

@@ -1,14 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"io"
 	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sqsflow/sqsflow/emulator"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -122,7 +122,9 @@ func awsConfig(_ context.Context, endpoint string, c *Counter) (aws.Config, *htt
 		MaxIdleConnsPerHost: 256,
 		IdleConnTimeout:     90 * time.Second,
 	}
-	httpClient := &http.Client{Transport: bufferedBody{tr}}
+	// The transport gets a private copy of each request body, for every
+	// implementation alike: see emulator.RoundTripper (aws/aws-sdk-go-v2#1825).
+	httpClient := &http.Client{Transport: emulator.RoundTripper(tr)}
 	cfg := aws.Config{
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
@@ -134,34 +136,4 @@ func awsConfig(_ context.Context, endpoint string, c *Counter) (aws.Config, *htt
 		cfg.APIOptions = append(cfg.APIOptions, c.install)
 	}
 	return cfg, tr, nil
-}
-
-// bufferedBody is an http.RoundTripper that hands the transport a copy of
-// each request body that nothing else can close. Without it, aws-sdk-go-v2
-// and net/http race (aws/aws-sdk-go-v2#1825, #2737): when the server
-// answers before the transport's write loop has finished with the request
-// body (a loopback server answers within microseconds), the write loop can
-// fail reading the body the SDK has meanwhile closed, close the connection,
-// and the response being read fails with "use of closed network
-// connection". For ReceiveMessage the SDK then retries, and the messages of
-// the lost response stay invisible until their visibility timeout: runs
-// stalled for 30s about one time in three on this machine. Every
-// implementation gets this transport, so the copy (one per request) costs
-// all of them the same.
-type bufferedBody struct{ next http.RoundTripper }
-
-func (b bufferedBody) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return b.next.RoundTrip(req)
-	}
-	data, err := io.ReadAll(req.Body)
-	req.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	r := req.Clone(req.Context())
-	r.Body = io.NopCloser(bytes.NewReader(data))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(data)), nil }
-	r.ContentLength = int64(len(data))
-	return b.next.RoundTrip(r)
 }

@@ -38,6 +38,7 @@ type options struct {
 	timeout   time.Duration
 	profile   string
 	repeat    int
+	replot    bool
 }
 
 func parseFlags(args []string) (options, error) {
@@ -58,6 +59,7 @@ func parseFlags(args []string) (options, error) {
 	fs.BoolVar(&o.appendRes, "append", false, "merge into the results already in -out (same implementation, scenario, N and window are replaced)")
 	fs.DurationVar(&o.timeout, "timeout", 10*time.Minute, "limit for one implementation on one scenario")
 	fs.StringVar(&o.profile, "cpuprofile", "", "`directory` to write a CPU profile of each worker to (go tool pprof)")
+	fs.BoolVar(&o.replot, "replot", false, "run nothing: rewrite latest.md and latest.png in -out from its latest.jsonl")
 	fs.IntVar(&o.repeat, "repeat", 1, "rounds per scenario: the implementations run in turn, round after round, and each keeps its median run (a shared machine drifts; ratios of medians of interleaved runs hold better than one run each)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench [flags]\n\nMeasures sqsflow and its peers side by side. Flags:\n")
@@ -171,6 +173,9 @@ func runBench(ctx context.Context, o options, command string) error {
 	root, err := moduleRoot()
 	if err != nil {
 		return err
+	}
+	if o.replot {
+		return replot(root, o.out)
 	}
 	exe, err := os.Executable()
 	if err != nil {
@@ -340,4 +345,36 @@ func median(runs []Result) Result {
 		}
 	}
 	return m
+}
+
+// replot rewrites latest.md and latest.png from latest.jsonl, keeping the
+// command line the results were made with.
+func replot(root, out string) error {
+	if !filepath.IsAbs(out) {
+		out = filepath.Join(root, out)
+	}
+	rs, err := readJSONL(filepath.Join(out, "latest.jsonl"))
+	if err != nil {
+		return err
+	}
+	command := "go run ./bench"
+	if md, err := os.ReadFile(filepath.Join(out, "latest.md")); err == nil {
+		first, _, _ := strings.Cut(string(md), "\n")
+		if c, ok := strings.CutPrefix(first, "Command: `"); ok {
+			command = strings.TrimSuffix(c, "`")
+		} else if strings.HasPrefix(first, "Commands: ") {
+			command = ""
+			defer func() { _ = prependLine(filepath.Join(out, "latest.md"), first) }()
+		}
+	}
+	return writeResults(out, rs, command)
+}
+
+// prependLine puts line and a blank line at the top of the file at path.
+func prependLine(path, line string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append([]byte(line+"\n\n"), b...), 0o644)
 }

@@ -309,6 +309,14 @@ func writeChart(w io.Writer, rs []Result) error {
 		p.Legend.Left = true
 		p.Add(plotter.NewGrid())
 		p.Y.Min = 0
+		// Headroom above the tallest bar for the legend.
+		top := 0.0
+		for _, vs := range vals {
+			for _, v := range vs {
+				top = max(top, v)
+			}
+		}
+		p.Y.Max = top * 1.45
 		return p, nil
 	}
 	thr, err := bars("Throughput (higher is better)", "messages/s", values(func(r Result) float64 { return r.MsgsPerSec }))
@@ -347,6 +355,8 @@ func writeChart(w io.Writer, rs []Result) error {
 	}
 	slow.Legend.Top = true
 	slow.Legend.Left = true
+	slow.Y.Min = 0
+	slow.Y.Max *= 1.1
 
 	img := vgimg.New(vg.Points(1350), vg.Points(420))
 	dc := draw.New(img)

@@ -39,7 +39,9 @@ func benchConfig(endpoint string) (aws.Config, func()) {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{Transport: tr},
+		// Both servers get a client that owns its request bodies (see
+		// emulator.RoundTripper): a lost response would stall a round.
+		HTTPClient: &http.Client{Transport: emulator.RoundTripper(tr)},
 	}, tr.CloseIdleConnections
 }
 

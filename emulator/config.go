@@ -73,6 +73,14 @@ func (o ownBody) RoundTrip(req *http.Request) (*http.Response, error) {
 	return o.next.RoundTrip(r)
 }
 
+// CloseIdleConnections closes the wrapped transport's idle connections, so
+// that http.Client.CloseIdleConnections reaches it.
+func (o ownBody) CloseIdleConnections() {
+	if c, ok := o.next.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 // RoundTripper returns next wrapped in the work-around described on ownBody,
 // for clients of loopback endpoints made outside Config.
 func RoundTripper(next http.RoundTripper) http.RoundTripper { return ownBody{next} }

@@ -375,3 +375,17 @@ func (r *recorder) Write(b []byte) (int, error) {
 	return r.body.Write(b)
 }
 func (r *recorder) WriteHeader(s int) { r.status = s }
+
+func TestRoundTripperClosesIdleConnections(t *testing.T) {
+	closed := false
+	rt := emulator.RoundTripper(closeRecorder{&closed})
+	(&http.Client{Transport: rt}).CloseIdleConnections()
+	if !closed {
+		t.Fatal("http.Client.CloseIdleConnections did not reach the wrapped transport")
+	}
+}
+
+type closeRecorder struct{ closed *bool }
+
+func (c closeRecorder) RoundTrip(*http.Request) (*http.Response, error) { return nil, nil }
+func (c closeRecorder) CloseIdleConnections()                           { *c.closed = true }

@@ -298,6 +298,17 @@ func (p *FaultProxy) choose(q *request) (Fault, bool) {
 			return 0, false
 		}
 	}
+	// Every kind first, then at random: a short run with few batch
+	// requests must still inject each kind at least once.
+	var untried []Fault
+	for _, f := range kinds {
+		if p.faults[f].Load() == 0 {
+			untried = append(untried, f)
+		}
+	}
+	if len(untried) > 0 {
+		kinds = untried
+	}
 	return kinds[p.rng.IntN(len(kinds))], true
 }
 

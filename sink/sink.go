@@ -70,13 +70,14 @@ type sinkStage[T any] struct {
 	funcs valueFuncs[T]
 	then  chan<- flow.Msg[T] // nil for a terminal sink
 
-	mu    sync.Mutex
-	fatal error
+	mu      sync.Mutex
+	fatal   error
+	stopped chan struct{} // closed when fatal is set
 }
 
 func newSink[T any](in flow.Stream[T], kind string, mk func(*config) target, opts []Option, then bool) flow.Stream[T] {
 	p := in.Pipeline()
-	s := &sinkStage[T]{st: p.Stage(kind), cfg: newConfig(opts)}
+	s := &sinkStage[T]{st: p.Stage(kind), cfg: newConfig(opts), stopped: make(chan struct{})}
 	src := in.Take(s.st)
 	s.tgt = mk(s.cfg)
 	var out flow.Stream[T]
@@ -121,9 +122,19 @@ func (s *sinkStage[T]) run(ctx context.Context, src <-chan flow.Msg[T]) error {
 		defer close(done)
 		b.Run(ctx)
 	}()
-	for m := range src {
-		if s.failed() != nil || ctx.Err() != nil {
-			break
+loop:
+	for {
+		var m flow.Msg[T]
+		select {
+		case next, ok := <-src:
+			if !ok {
+				break loop
+			}
+			m = next
+		case <-s.stopped: // a fatal error: stop at once, even if no more input comes
+			break loop
+		case <-ctx.Done():
+			break loop
 		}
 		p := &pending[T]{m: m}
 		if err := s.prepare(&p.out, m); err != nil {
@@ -304,6 +315,7 @@ func (s *sinkStage[T]) stop(err error) {
 	defer s.mu.Unlock()
 	if s.fatal == nil {
 		s.fatal = err
+		close(s.stopped)
 	}
 }
 

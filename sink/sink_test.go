@@ -407,3 +407,33 @@ func TestBadOptions(t *testing.T) {
 func flowSource(p *flow.Pipeline) flow.Stream[Order] {
 	return flowtest.Slice(p, []Order{{ID: 1}}, flowtest.Options{}).Stream()
 }
+
+// A fatal error stops the pipeline at once, even when no further input
+// would come to the sink to notice it.
+func TestFatalErrorWithIdleInput(t *testing.T) {
+	t.Parallel()
+	is := is.New(t)
+	p := flow.New(flow.WithLogger(quiet))
+	st := p.Stage("one-then-idle")
+	out, send := flow.NewStream[Order](st)
+	st.Go(func(ctx context.Context) error {
+		defer close(send)
+		if !flow.Send(ctx, send, flow.NewMsg(Order{ID: 1}, nil, flow.NewToken(func(error) {}))) {
+			return nil
+		}
+		<-ctx.Done() // an endless source with nothing more to give
+		return nil
+	})
+	env := testenv.New(t)
+	sink.PublishSNS(out, env.Name(t, "invoices"), sink.WithAWS(env.Config), sink.WithSNSClient(&deniedSNS{SNS: env.SNS}))
+	done := make(chan error, 1)
+	go func() { done <- p.Run(context.Background()) }()
+	select {
+	case err := <-done:
+		var api smithy.APIError
+		is.True(errors.As(err, &api))
+		is.Equal(api.ErrorCode(), "AuthorizationError")
+	case <-time.After(30 * time.Second):
+		t.Fatal("the fatal error did not stop the pipeline")
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sqsflow/sqsflow/internal/vectors"
+
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
@@ -20,30 +22,6 @@ import (
 
 	"github.com/sqsflow/sqsflow/emulator"
 )
-
-// vectorsDir finds ../shared/interop/vectors next to the module root.
-func vectorsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's directory")
-		}
-		dir = parent
-	}
-	v := filepath.Join(dir, "..", "shared", "interop", "vectors")
-	if _, err := os.Stat(v); err != nil {
-		t.Fatalf("interop vectors missing: %v", err)
-	}
-	return v
-}
 
 // jsonKeys returns the top-level keys of a JSON object in document order.
 func jsonKeys(t *testing.T, doc string) []string {
@@ -97,7 +75,7 @@ func subscribe(t *testing.T, sn *sns.Client, sq *sqs.Client, topicARN, queue str
 // the same order, standard and FIFO.
 func TestNotificationLayoutMatchesAWS(t *testing.T) {
 	t.Parallel()
-	dir := vectorsDir(t)
+	dir := vectors.Dir(t)
 	_, sn, sq := startSNS(t)
 	ctx := context.Background()
 	tests := []struct {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sqsflow/sqsflow/internal/vectors"
+
 	"github.com/matryer/is"
 
 	"github.com/sqsflow/sqsflow/envelope"
@@ -25,33 +27,9 @@ var (
 
 const vecTimestamp = 1712345678.123456
 
-// vectorsDir finds ../shared/interop/vectors next to the module root.
-func vectorsDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("no go.mod above the test's working directory")
-		}
-		dir = parent
-	}
-	v := filepath.Join(dir, "..", "shared", "interop", "vectors")
-	if _, err := os.Stat(filepath.Join(v, "README.md")); err != nil {
-		t.Fatalf("interop vectors missing: %v (expected at %s)", err, v)
-	}
-	return v
-}
-
 func readVector(t testing.TB, name string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(vectorsDir(t), name))
+	b, err := os.ReadFile(filepath.Join(vectors.Dir(t), name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sqsflow/sqsflow/internal/vectors"
+
 	"github.com/matryer/is"
 )
 
@@ -37,34 +39,10 @@ func TestSetting(t *testing.T) {
 	is.True(Set(false).IsSet())
 }
 
-// vectorsDir finds ../shared/interop/vectors relative to the module root.
-func vectorsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's working directory")
-		}
-		dir = parent
-	}
-	v := filepath.Join(dir, "..", "shared", "interop", "vectors")
-	if _, err := os.Stat(v); err != nil {
-		t.Fatalf("interop vectors not found at %s: %v", v, err)
-	}
-	return v
-}
-
 func TestQueuePolicyVector(t *testing.T) {
 	t.Parallel()
 	is := is.New(t)
-	raw, err := os.ReadFile(filepath.Join(vectorsDir(t), "10_queue_policy.json"))
+	raw, err := os.ReadFile(filepath.Join(vectors.Dir(t), "10_queue_policy.json"))
 	is.NoErr(err)
 	var want map[string]any
 	is.NoErr(json.Unmarshal(raw, &want))

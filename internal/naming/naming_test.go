@@ -10,34 +10,12 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/sqsflow/sqsflow/internal/vectors"
+
 	"github.com/matryer/is"
 
 	"github.com/sqsflow/sqsflow/internal/naming"
 )
-
-// vectorsDir finds ../shared/interop/vectors relative to the module root.
-func vectorsDir(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test's working directory")
-		}
-		dir = parent
-	}
-	v := filepath.Join(dir, "..", "shared", "interop", "vectors")
-	if _, err := os.Stat(v); err != nil {
-		t.Fatalf("interop vectors not found at %s: %v", v, err)
-	}
-	return v
-}
 
 type namingVectors struct {
 	EncodeTopic, TopicName, CreateTopic, AutoQueueName map[string]string
@@ -45,7 +23,7 @@ type namingVectors struct {
 
 func loadNamingVectors(t *testing.T) namingVectors {
 	t.Helper()
-	raw, err := os.ReadFile(filepath.Join(vectorsDir(t), "09_naming.json"))
+	raw, err := os.ReadFile(filepath.Join(vectors.Dir(t), "09_naming.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,14 +3,11 @@ package sink_test
 import (
 	"context"
 	"slices"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/sqsflow/sqsflow/envelope"
 	"github.com/sqsflow/sqsflow/flow"
 	"github.com/sqsflow/sqsflow/internal/testenv"
@@ -19,37 +16,11 @@ import (
 	"github.com/sqsflow/sqsflow/stage"
 )
 
-// prefill sends n tomodachi-style order messages with concurrent batches.
+// prefill sends n copies of one tomodachi-style order message.
 func prefill(b *testing.B, env *testenv.Env, url string, n int) {
 	b.Helper()
-	payload, err := envelope.JSON(svc).Seal("", Order{ID: 1, Amount: 100}, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
-	body, err := envelope.SQSBody(url, payload, nil, time.Now())
-	if err != nil {
-		b.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	starts := make(chan int)
-	for range 8 {
-		wg.Go(func() {
-			for start := range starts {
-				var entries []sqstypes.SendMessageBatchRequestEntry
-				for i := start; i < min(start+10, n); i++ {
-					entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body)})
-				}
-				if _, err := env.SQS.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil {
-					b.Error(err)
-				}
-			}
-		})
-	}
-	for start := 0; start < n; start += 10 {
-		starts <- start
-	}
-	close(starts)
-	wg.Wait()
+	body := orderBody(b, url, Order{ID: 1, Amount: 100})
+	env.Fill(b, url, 0, n, func(int) string { return body })
 }
 
 // BenchmarkTransform runs the consume -> decode -> map -> PublishSNS -> ack

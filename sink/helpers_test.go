@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -99,26 +98,28 @@ func drain(t *testing.T, env *testenv.Env, url string, want int) []sqstypes.Mess
 	return got
 }
 
+// sendOrders sends orders 0..n-1 as tomodachi's sqs_send_message would.
 func sendOrders(t *testing.T, env *testenv.Env, url string, n int) {
 	t.Helper()
-	jb := envelope.JSON(svc)
-	for start := 0; start < n; start += 10 {
-		var entries []sqstypes.SendMessageBatchRequestEntry
-		for i := start; i < min(start+10, n); i++ {
-			payload, err := jb.Seal("", Order{ID: i, Amount: 100 + i}, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			body, err := envelope.SQSBody(url, payload, nil, time.Now())
-			if err != nil {
-				t.Fatal(err)
-			}
-			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body)})
-		}
-		if _, err := env.SQS.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil {
-			t.Fatal(err)
-		}
+	bodies := make([]string, n)
+	for i := range bodies {
+		bodies[i] = orderBody(t, url, Order{ID: i, Amount: 100 + i})
 	}
+	env.Fill(t, url, 0, n, func(i int) string { return bodies[i] })
+}
+
+// orderBody is o in the JSON base envelope, in sqs_send_message's body.
+func orderBody(t testing.TB, url string, o Order) string {
+	t.Helper()
+	payload, err := envelope.JSON(svc).Seal("", o, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := envelope.SQSBody(url, payload, nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
 }
 
 // counter closes reached when it has counted target items.

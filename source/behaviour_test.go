@@ -14,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/matryer/is"
 	"github.com/sqsflow/sqsflow/envelope"
 	"github.com/sqsflow/sqsflow/flow"
@@ -207,18 +206,14 @@ func newCounterAfter(c *counter, k int) <-chan struct{} {
 	return ch
 }
 
+// sendOrders sends orders from..from+n-1 as tomodachi's sqs_send_message would.
 func sendOrders(t *testing.T, env *testenv.Env, url string, from, n int) {
 	t.Helper()
-	for start := from; start < from+n; start += 10 {
-		var entries []sqstypes.SendMessageBatchRequestEntry
-		for i := start; i < min(start+10, from+n); i++ {
-			entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(sqsBody(t, Order{ID: i}))})
-		}
-		out, err := env.SQS.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
-		if err != nil || len(out.Failed) > 0 {
-			t.Fatalf("send: %v %v", err, out)
-		}
+	bodies := make([]string, n)
+	for i := range bodies {
+		bodies[i] = sqsBody(t, Order{ID: from + i})
 	}
+	env.Fill(t, url, from, n, func(i int) string { return bodies[i-from] })
 }
 
 // The source never has more messages in flight than its window, however

@@ -2,14 +2,12 @@ package source_test
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/sqsflow/sqsflow/envelope"
 	"github.com/sqsflow/sqsflow/flow"
 	"github.com/sqsflow/sqsflow/internal/testenv"
@@ -17,30 +15,11 @@ import (
 	"github.com/sqsflow/sqsflow/stage"
 )
 
-// prefill sends n tomodachi-style messages to url with concurrent batches.
+// prefill sends n copies of one tomodachi-style message.
 func prefill(b *testing.B, env *testenv.Env, url string, n int) {
 	b.Helper()
 	body := sqsBody(&testing.T{}, Order{ID: 1, Currency: "EUR"})
-	var wg sync.WaitGroup
-	batches := make(chan int)
-	for range 8 {
-		wg.Go(func() {
-			for start := range batches {
-				var entries []sqstypes.SendMessageBatchRequestEntry
-				for i := start; i < min(start+10, n); i++ {
-					entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body)})
-				}
-				if _, err := env.SQS.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries}); err != nil {
-					b.Error(err)
-				}
-			}
-		})
-	}
-	for start := 0; start < n; start += 10 {
-		batches <- start
-	}
-	close(batches)
-	wg.Wait()
+	env.Fill(b, url, 0, n, func(int) string { return body })
 }
 
 // BenchmarkConsumeAck consumes b.N queued messages, decodes them and acks

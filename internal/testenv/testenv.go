@@ -5,9 +5,12 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,6 +197,46 @@ func (e *Env) CreateQueue(t testing.TB, base string, attrs map[string]string) (n
 		e.SQS.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: aws.String(url)})
 	})
 	return name, url
+}
+
+// Fill sends the messages body(from) to body(from+n-1) to the queue at url,
+// ten to a SendMessageBatch, eight batches at a time, and fails the test if
+// any is not sent. Messages of one batch keep their order; batches may not.
+func (e *Env) Fill(t testing.TB, url string, from, n int, body func(i int) string) {
+	t.Helper()
+	starts := make(chan int)
+	errs := make(chan error, 8)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for start := range starts {
+				var entries []sqstypes.SendMessageBatchRequestEntry
+				for i := start; i < min(start+10, from+n); i++ {
+					entries = append(entries, sqstypes.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body(i))})
+				}
+				out, err := e.SQS.SendMessageBatch(context.Background(), &sqs.SendMessageBatchInput{QueueUrl: aws.String(url), Entries: entries})
+				if err == nil && len(out.Failed) > 0 {
+					err = fmt.Errorf("%d entries failed: %s", len(out.Failed), aws.ToString(out.Failed[0].Message))
+				}
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		})
+	}
+	for start := from; start < from+n; start += 10 {
+		starts <- start
+	}
+	close(starts)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		t.Fatalf("testenv: fill %s: %v", url, err)
+	default:
+	}
 }
 
 // QueueARN returns the QueueArn attribute of a queue.

@@ -2,6 +2,7 @@ package testenv_test
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -72,5 +73,24 @@ func TestName(t *testing.T) {
 		is.True(valid.MatchString(a))
 		is.True(len(a) <= 80)
 		is.True(strings.HasSuffix(a, tt.suffix))
+	}
+}
+
+func TestFill(t *testing.T) {
+	env := testenv.New(t)
+	_, url := env.CreateQueue(t, "fill", nil)
+	env.Fill(t, url, 5, 95, func(i int) string { return fmt.Sprint(i) })
+	seen := map[string]bool{}
+	for len(seen) < 95 {
+		out, err := env.SQS.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &url, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		if err != nil || len(out.Messages) == 0 {
+			t.Fatalf("received %d of 95: %v", len(seen), err)
+		}
+		for _, m := range out.Messages {
+			seen[*m.Body] = true
+		}
+	}
+	if !seen["5"] || !seen["99"] || seen["4"] || seen["100"] {
+		t.Fatalf("wrong range: %v", seen)
 	}
 }

@@ -244,6 +244,33 @@ func TestWindowBoundsInFlight(t *testing.T) {
 	is.Equal(handled.duplicates(), 0)
 }
 
+// With handlers of uneven speed, window slots come back one at a time; the
+// source still receives in batches (it waits for Window/Receivers free
+// slots), so SQS requests stay near one receive and one delete per ten
+// messages instead of a receive per message.
+func TestReceivesInBatchesWhileSlotsTrickleBack(t *testing.T) {
+	t.Parallel()
+	is := is.New(t)
+	env := testenv.New(t)
+	_, url := env.CreateQueue(t, "trickle", nil)
+	const n = 200
+	sendOrders(t, env, url, 0, n)
+	var stats source.Stats
+	p := flow.New(flow.WithLogger(quiet))
+	src := source.SQS(p, url, source.Options{AWS: env.Config, Logger: quiet, Stats: &stats, Window: 20, Receivers: 2})
+	handled := newCounter(n)
+	stage.Each(envelope.DecodeJSON[Order](src), 20, func(_ context.Context, o Order) error {
+		time.Sleep(time.Duration(1+o.ID%13) * 3 * time.Millisecond) // uneven work
+		handled.add(o.ID)
+		return nil
+	})
+	is.NoErr(flowtest.RunUntil(p, handled.reached, time.Minute))
+	t.Logf("%d SQS requests for %d messages", stats.Requests.Load(), n)
+	// About 40 with batches of ten; receiving whenever a slot frees makes
+	// it close to 190.
+	is.True(stats.Requests.Load() <= n/3)
+}
+
 // Only messages that match the subscription's filter policy are delivered.
 func TestFilterPolicy(t *testing.T) {
 	t.Parallel()

@@ -223,3 +223,26 @@ func TestFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestMedianAndGroups(t *testing.T) {
+	runs := []Result{
+		{Impl: "sqsflow", MsgsPerSec: 900, OK: true},
+		{Impl: "sqsflow", MsgsPerSec: 1200, OK: false}, // a failed run counts as the slowest
+		{Impl: "sqsflow", MsgsPerSec: 1000, OK: true},
+	}
+	m := median(runs)
+	if m.MsgsPerSec != 900 || len(m.Rounds) != 3 || m.Rounds[1] != 1200 {
+		t.Fatalf("median = %v msgs/s, rounds %v; want 900 and all three rounds", m.MsgsPerSec, m.Rounds)
+	}
+	if one := median(runs[:1]); one.Rounds != nil {
+		t.Fatalf("a single run records rounds %v", one.Rounds)
+	}
+	groups := groupSpecs([]Spec{
+		{Impl: "sqsflow", Scenario: ScenarioSlow, N: 10, Window: 10},
+		{Impl: "sqsflow", Scenario: ScenarioSlow, N: 10, Window: 50},
+		{Impl: "rawsdk", Scenario: ScenarioSlow, N: 10, Window: 10},
+	})
+	if len(groups) != 2 || len(groups[0]) != 2 || groups[0][1].Impl != "rawsdk" {
+		t.Fatalf("groups = %v; want the two window-10 runs together", groups)
+	}
+}

@@ -17,7 +17,6 @@ import (
 	"github.com/sqsflow/sqsflow/envelope"
 	"github.com/sqsflow/sqsflow/flow"
 	"github.com/sqsflow/sqsflow/internal/batcher"
-	"github.com/sqsflow/sqsflow/internal/naming"
 	"github.com/sqsflow/sqsflow/provision"
 )
 
@@ -186,9 +185,6 @@ func (c *consumer) deadLetterURL(ctx context.Context, redrivePolicy string) (str
 	}
 	if rp.Target == "" {
 		return "", nil
-	}
-	if _, err := naming.ParseQueueRef(rp.Target); err != nil {
-		return "", fmt.Errorf("queue %s: redrive policy: %w", c.queueURL, err)
 	}
 	url, err := provision.LookupQueue(ctx, c.sqs, provision.Naming{}, rp.Target)
 	if err != nil {

@@ -3,17 +3,13 @@ package source
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
-	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/sqsflow/sqsflow/envelope"
 	"github.com/sqsflow/sqsflow/flow"
 	"github.com/sqsflow/sqsflow/internal/batcher"
@@ -197,38 +193,5 @@ func (c *consumer) deadLetterURL(ctx context.Context, redrivePolicy string) (str
 // default configuration chain where not given.
 func (c *consumer) clients(ctx context.Context) (provision.Clients, error) {
 	o := c.opts
-	cl := provision.Clients{SQS: o.SQS, SNS: o.SNS, STS: o.STS}
-	if cl.SQS != nil && cl.SNS != nil && cl.STS != nil {
-		return cl, nil
-	}
-	cfg, err := AWSConfig(ctx, o.AWS)
-	if err != nil {
-		return cl, err
-	}
-	if cl.SQS == nil {
-		cl.SQS = sqs.NewFromConfig(cfg)
-	}
-	if cl.SNS == nil {
-		cl.SNS = sns.NewFromConfig(cfg)
-	}
-	if cl.STS == nil {
-		cl.STS = sts.NewFromConfig(cfg)
-	}
-	return cl, nil
-}
-
-// AWSConfig returns cfg if it has a region, and otherwise the configuration
-// from the default chain (environment, shared files, instance metadata).
-func AWSConfig(ctx context.Context, cfg aws.Config) (aws.Config, error) {
-	if cfg.Region != "" {
-		return cfg, nil
-	}
-	loaded, err := config.LoadDefaultConfig(ctx)
-	if err != nil {
-		return cfg, fmt.Errorf("load the AWS configuration: %w", err)
-	}
-	if loaded.Region == "" {
-		return cfg, errors.New("no AWS region: set AWS_REGION or Options.AWS")
-	}
-	return loaded, nil
+	return provision.Clients{SQS: o.SQS, SNS: o.SNS, STS: o.STS}.Complete(ctx, o.AWS)
 }

@@ -23,36 +23,31 @@ func FromSQS(in map[string]sqstypes.MessageAttributeValue) map[string]envelope.A
 
 // ToSQS converts attributes for SendMessage. It returns nil for none.
 func ToSQS(in map[string]envelope.Attribute) map[string]sqstypes.MessageAttributeValue {
-	if len(in) == 0 {
-		return nil
-	}
-	out := make(map[string]sqstypes.MessageAttributeValue, len(in))
-	for k, a := range in {
-		v := sqstypes.MessageAttributeValue{DataType: aws.String(a.DataType)}
-		if strings.HasPrefix(a.DataType, "Binary") {
-			v.BinaryValue = a.BinaryValue
-		} else {
-			v.StringValue = aws.String(a.StringValue)
-		}
-		out[k] = v
-	}
-	return out
+	return convert(in, func(dataType, str *string, bin []byte) sqstypes.MessageAttributeValue {
+		return sqstypes.MessageAttributeValue{DataType: dataType, StringValue: str, BinaryValue: bin}
+	})
 }
 
 // ToSNS converts attributes for Publish. It returns nil for none.
 func ToSNS(in map[string]envelope.Attribute) map[string]snstypes.MessageAttributeValue {
+	return convert(in, func(dataType, str *string, bin []byte) snstypes.MessageAttributeValue {
+		return snstypes.MessageAttributeValue{DataType: dataType, StringValue: str, BinaryValue: bin}
+	})
+}
+
+// convert makes the SDK's value for each attribute: a Binary type (or a
+// custom "Binary.x") carries bytes, any other a string.
+func convert[V any](in map[string]envelope.Attribute, value func(dataType, str *string, bin []byte) V) map[string]V {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make(map[string]snstypes.MessageAttributeValue, len(in))
+	out := make(map[string]V, len(in))
 	for k, a := range in {
-		v := snstypes.MessageAttributeValue{DataType: aws.String(a.DataType)}
 		if strings.HasPrefix(a.DataType, "Binary") {
-			v.BinaryValue = a.BinaryValue
+			out[k] = value(aws.String(a.DataType), nil, a.BinaryValue)
 		} else {
-			v.StringValue = aws.String(a.StringValue)
+			out[k] = value(aws.String(a.DataType), aws.String(a.StringValue), nil)
 		}
-		out[k] = v
 	}
 	return out
 }

@@ -25,3 +25,15 @@ func TestBackoff(t *testing.T) {
 		is.True(bad.validate() != nil)
 	}
 }
+
+func TestEntryIndex(t *testing.T) {
+	is := is.New(t)
+	id := func(s string) *string { return &s }
+	i, ok := entryIndex(id("3"), 10)
+	is.True(ok)
+	is.Equal(i, 3)
+	for _, bad := range []*string{nil, id(""), id("x"), id("-1"), id("10")} {
+		_, ok := entryIndex(bad, 10)
+		is.True(!ok) // a malformed Id never names entry 0
+	}
+}

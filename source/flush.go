@@ -56,8 +56,8 @@ func (c *consumer) flushDeletes(ctx context.Context, handles []string) {
 		c.stats.Deleted.Add(int64(len(out.Successful)))
 		var again []string
 		for _, f := range out.Failed {
-			i, _ := strconv.Atoi(aws.ToString(f.Id))
-			if i < 0 || i >= len(handles) {
+			i, ok := entryIndex(f.Id, len(handles))
+			if !ok {
 				continue
 			}
 			if retriable(f) {
@@ -101,8 +101,8 @@ func (c *consumer) flushChanges(ctx context.Context, changes []change) {
 			return changes
 		}
 		for _, f := range out.Failed {
-			i, _ := strconv.Atoi(aws.ToString(f.Id))
-			if i < 0 || i >= len(entries) {
+			i, ok := entryIndex(f.Id, len(entries))
+			if !ok {
 				continue
 			}
 			if retriable(f) {
@@ -141,9 +141,8 @@ func (c *consumer) flushPoison(ctx context.Context, batch []*inflight) {
 			c.log.Warn("sqsflow: dead-lettering failed; retrying", "queue", c.dlqURL, "n", len(batch), "err", err)
 			return batch
 		}
-		for _, ok := range out.Successful {
-			i, _ := strconv.Atoi(aws.ToString(ok.Id))
-			if i >= 0 && i < len(batch) {
+		for _, sent := range out.Successful {
+			if i, ok := entryIndex(sent.Id, len(batch)); ok {
 				c.stats.Poisoned.Add(1)
 				c.log.Warn("sqsflow: moved a message that cannot be processed to the dead-letter queue",
 					"queue", c.queueURL, "dlq", c.dlqURL, "id", batch[i].receipt.MessageID)
@@ -152,7 +151,7 @@ func (c *consumer) flushPoison(ctx context.Context, batch []*inflight) {
 		}
 		var again []*inflight
 		for _, f := range out.Failed {
-			if i, _ := strconv.Atoi(aws.ToString(f.Id)); i >= 0 && i < len(batch) {
+			if i, ok := entryIndex(f.Id, len(batch)); ok {
 				again = append(again, batch[i])
 			}
 		}
@@ -168,4 +167,11 @@ func orDefault(s, def string) string {
 		return def
 	}
 	return s
+}
+
+// entryIndex reads the index a batch entry's Id was given (its position in
+// the request) and reports whether it names one of the n entries.
+func entryIndex(id *string, n int) (int, bool) {
+	i, err := strconv.Atoi(aws.ToString(id))
+	return i, err == nil && i >= 0 && i < n
 }

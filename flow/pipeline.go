@@ -107,6 +107,13 @@ type Pipeline struct {
 
 	drain       context.Context // cancelled when the drain begins
 	startDrainF context.CancelFunc
+
+	// Source contexts are cancelled by startDrain itself, before Draining is
+	// closed, so that no source takes a message once the drain has begun.
+	srcMu      sync.Mutex
+	srcSeq     uint64
+	srcCancels map[uint64]context.CancelFunc
+	srcStopped bool
 	started     chan struct{} // closed when the start hooks are done and the stages start
 }
 
@@ -135,8 +142,9 @@ func New(opts ...Option) *Pipeline {
 			buffer:       DefaultBuffer,
 			logger:       slog.Default(),
 		},
-		seq:     map[string]int{},
-		started: make(chan struct{}),
+		seq:        map[string]int{},
+		started:    make(chan struct{}),
+		srcCancels: map[uint64]context.CancelFunc{},
 	}
 	p.drain, p.startDrainF = context.WithCancel(context.Background())
 	for _, o := range opts {
@@ -162,13 +170,40 @@ func (p *Pipeline) Draining() <-chan struct{} { return p.drain.Done() }
 // SourceContext returns a context derived from ctx that is also cancelled
 // when the pipeline starts to drain, and its cancel function. Sources take
 // new messages only while it is live, so that the drain can begin at once.
+// It is cancelled before [Pipeline.Draining] is closed: whoever sees the
+// drain begin can rely on no source taking anything more.
 func (p *Pipeline) SourceContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	sctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(p.drain, cancel)
+	p.srcMu.Lock()
+	if p.srcStopped {
+		p.srcMu.Unlock()
+		cancel()
+		return sctx, cancel
+	}
+	id := p.srcSeq
+	p.srcSeq++
+	p.srcCancels[id] = cancel
+	p.srcMu.Unlock()
 	return sctx, func() {
-		stop()
+		p.srcMu.Lock()
+		delete(p.srcCancels, id)
+		p.srcMu.Unlock()
 		cancel()
 	}
+}
+
+// startDrain stops every source, then announces the drain. It may be called
+// more than once.
+func (p *Pipeline) startDrain() {
+	p.srcMu.Lock()
+	p.srcStopped = true
+	cancels := p.srcCancels
+	p.srcCancels = map[uint64]context.CancelFunc{}
+	p.srcMu.Unlock()
+	for _, cancel := range cancels {
+		cancel()
+	}
+	p.startDrainF()
 }
 
 // Errorf records a build error: Run will return it (with any others) instead
@@ -282,7 +317,7 @@ type run struct {
 	finished bool // every stage has returned
 }
 
-func (r *run) startDrain() { r.p.startDrainF() }
+func (r *run) startDrain() { r.p.startDrain() }
 
 func (r *run) fail(name string, err error) {
 	r.mu.Lock()

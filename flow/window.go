@@ -33,7 +33,8 @@ func NewWindow(n int) (*Window, error) {
 
 // Acquire waits until at least one slot is free, then takes as many free
 // slots as it can, up to limit, and returns how many it took. It returns ctx's
-// error if ctx is done first.
+// error if ctx is done first; a done ctx takes nothing, even from a window
+// with free slots.
 func (w *Window) Acquire(ctx context.Context, limit int) (int, error) {
 	return w.AcquireBetween(ctx, 1, limit)
 }
@@ -46,6 +47,11 @@ func (w *Window) AcquireBetween(ctx context.Context, least, limit int) (int, err
 		return 0, fmt.Errorf("flow: acquire %d to %d slots: need 1 <= least <= limit", least, limit)
 	}
 	least = min(least, w.size)
+	select {
+	case <-ctx.Done(): // a stopped caller takes nothing, even if slots are free
+		return 0, ctx.Err()
+	default:
+	}
 	for {
 		w.mu.Lock()
 		if free := w.size - w.used; free >= least {

@@ -39,6 +39,13 @@ func TestWindow(t *testing.T) {
 	cancel()
 	_, err = w.Acquire(cctx, 1)
 	is.Equal(err, context.Canceled)
+	// ... and takes nothing even when slots are free: a stopped source
+	// must not take another message.
+	w.Release(5)
+	inFlight := w.InFlight()
+	_, err = w.Acquire(cctx, 1)
+	is.Equal(err, context.Canceled)
+	is.Equal(w.InFlight(), inFlight)
 
 	_, err = w.Acquire(ctx, 0)
 	is.True(err != nil)

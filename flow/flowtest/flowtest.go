@@ -38,7 +38,7 @@ type Source[T any] struct {
 	out      flow.Stream[T]
 	window   *flow.Window
 	n        int
-	outcomes []atomic.Int32
+	outcomes outcomes
 	sent     atomic.Int64
 	acked    atomic.Int64
 	failed   atomic.Int64
@@ -70,7 +70,7 @@ func Generate[T any](p *flow.Pipeline, n int, gen func(i int) T, opts Options) *
 		p.Errorf("flowtest: %v", err)
 		w, _ = flow.NewWindow(1)
 	}
-	s := &Source[T]{window: w, n: n, outcomes: make([]atomic.Int32, n), errs: map[int]error{}}
+	s := &Source[T]{window: w, n: n, outcomes: newOutcomes(n), errs: map[int]error{}}
 	st := p.Stage("flowtest-source")
 	out, send := flow.NewStream[T](st)
 	s.out = out
@@ -112,7 +112,7 @@ func (s *Source[T]) complete(i int, err error) {
 		s.errs[i] = err
 		s.mu.Unlock()
 	}
-	if !s.outcomes[i].CompareAndSwap(int32(Pending), int32(o)) {
+	if !s.outcomes.at(i).CompareAndSwap(int32(Pending), int32(o)) {
 		s.twice.Add(1)
 	} else if o == Acked {
 		s.acked.Add(1)
@@ -142,8 +142,41 @@ func (s *Source[T]) OnComplete(fn func(i int, err error)) {
 // Window returns the source's in-flight window.
 func (s *Source[T]) Window() *flow.Window { return s.window }
 
-// Outcome returns how item i completed.
-func (s *Source[T]) Outcome(i int) Outcome { return Outcome(s.outcomes[i].Load()) }
+// Outcome returns how item i completed: Pending if it has not (or was never
+// sent, or i is out of range).
+func (s *Source[T]) Outcome(i int) Outcome {
+	if i < 0 || i >= s.n {
+		return Pending
+	}
+	chunk := s.outcomes.chunks[i/outcomeChunk].Load()
+	if chunk == nil {
+		return Pending
+	}
+	return Outcome(chunk[i%outcomeChunk].Load())
+}
+
+// outcomes records each item's outcome in chunks made as the source reaches
+// them, so that an endless source (n = 1<<30) costs only what it sends.
+type outcomes struct {
+	chunks []atomic.Pointer[[outcomeChunk]atomic.Int32]
+}
+
+const outcomeChunk = 4096
+
+func newOutcomes(n int) outcomes {
+	return outcomes{chunks: make([]atomic.Pointer[[outcomeChunk]atomic.Int32], (n+outcomeChunk-1)/outcomeChunk)}
+}
+
+// at returns item i's cell, making its chunk if need be.
+func (o *outcomes) at(i int) *atomic.Int32 {
+	c := &o.chunks[i/outcomeChunk]
+	chunk := c.Load()
+	if chunk == nil {
+		c.CompareAndSwap(nil, new([outcomeChunk]atomic.Int32))
+		chunk = c.Load()
+	}
+	return &chunk[i%outcomeChunk]
+}
 
 // Err returns the failure item i completed with, or nil.
 func (s *Source[T]) Err(i int) error {

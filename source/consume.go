@@ -43,6 +43,26 @@ type consumer struct {
 
 	mu       sync.Mutex
 	inflight map[*inflight]struct{}
+
+	// With Options.StrictOrder, a message group has one message in the
+	// pipeline at a time; the ones received behind it wait here.
+	groups     map[string]*group // by group id; guarded by mu
+	ready      []held            // next messages of their groups, to pass in; guarded by mu
+	seqStopped bool              // the sequencer has stopped; guarded by mu
+	wake       chan struct{}     // tells the sequencer that ready has messages
+}
+
+// group is a message group with a message in the pipeline (StrictOrder).
+type group struct {
+	active *inflight
+	held   []held
+}
+
+// held is a received message waiting for its turn in its group.
+type held struct {
+	f   *inflight
+	m   flow.Msg[envelope.Delivery]
+	err error // the body could not be unwrapped: the message fails when its turn comes
 }
 
 // inflight is one received message until it is finished.
@@ -50,6 +70,7 @@ type inflight struct {
 	receipt      Receipt
 	msg          types.Message
 	receiveCount int
+	group        string    // its message group id, when StrictOrder sequences it
 	deadline     time.Time // when its visibility expires; guarded by consumer.mu
 	gaveUp       bool      // the heartbeat reached MaxExtension; guarded by consumer.mu
 }
@@ -161,23 +182,135 @@ func (c *consumer) deliver(ctx context.Context, send chan<- flow.Msg[envelope.De
 	c.track(f)
 	tok := flow.NewToken(func(err error) { c.complete(f, err) })
 
+	h := held{f: f}
 	d, err := envelope.Unwrap(aws.ToString(m.Body), attrconv.FromSQS(m.MessageAttributes), c.opts.unwrap())
 	if err != nil {
-		flow.Fail(c.st, flow.NewMsg(envelope.Delivery{}, meta, tok), flow.Permanent(err))
+		h.m, h.err = flow.NewMsg(envelope.Delivery{}, meta, tok), err
+	} else {
+		meta.Topic = d.Topic
+		meta.Attributes = d.Attributes
+		if ts, err := time.Parse(time.RFC3339Nano, d.Timestamp); err == nil {
+			meta.Timestamp = ts
+		}
+		h.m = flow.NewMsg(d, meta, tok)
+	}
+	if c.opts.StrictOrder && meta.GroupID != "" && c.hold(h, meta.GroupID) {
 		return true
 	}
-	meta.Topic = d.Topic
-	meta.Attributes = d.Attributes
-	if ts, err := time.Parse(time.RFC3339Nano, d.Timestamp); err == nil {
-		meta.Timestamp = ts
-	}
-	if flow.Send(ctx, send, flow.NewMsg(d, meta, tok)) {
+	if c.pass(ctx, send, h) {
 		return true
 	}
 	c.untrack(f)
 	c.window.Release(1)
 	c.release(f.receipt.ReceiptHandle)
 	return false
+}
+
+// pass sends a received message into the pipeline, or fails it there if its
+// body could not be unwrapped. It reports false if ctx ended first.
+func (c *consumer) pass(ctx context.Context, send chan<- flow.Msg[envelope.Delivery], h held) bool {
+	if h.err != nil {
+		flow.Fail(c.st, h.m, flow.Permanent(h.err))
+		return true
+	}
+	return flow.Send(ctx, send, h.m)
+}
+
+// hold makes h its group's message in the pipeline, or, if the group has one
+// already, keeps h back until the messages before it have finished. It
+// reports whether h was kept back.
+func (c *consumer) hold(h held, id string) bool {
+	h.f.group = id
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if g := c.groups[id]; g != nil {
+		g.held = append(g.held, h)
+		c.stats.Held.Add(1)
+		return true
+	}
+	c.groups[id] = &group{active: h.f}
+	return false
+}
+
+// next is called when f, its group's message in the pipeline, has finished
+// (StrictOrder). If f is to be retried, the messages held behind it go back
+// to the queue with the same delay, so that the group is received again in
+// its order; otherwise the next one takes its turn.
+func (c *consumer) next(f *inflight, retried bool, delay time.Duration) {
+	c.mu.Lock()
+	g := c.groups[f.group]
+	if g == nil || g.active != f {
+		c.mu.Unlock()
+		return
+	}
+	if retried || c.seqStopped || len(g.held) == 0 {
+		delete(c.groups, f.group)
+		c.mu.Unlock()
+		if retried {
+			c.giveBack(g.held, delay)
+		} else {
+			c.giveBack(g.held, 0) // stopping: nothing more enters the pipeline
+		}
+		return
+	}
+	h := g.held[0]
+	g.held = g.held[1:]
+	g.active = h.f
+	c.ready = append(c.ready, h)
+	c.mu.Unlock()
+	select {
+	case c.wake <- struct{}{}:
+	default: // the sequencer has been told already
+	}
+}
+
+// giveBack returns messages that never entered the pipeline to the queue,
+// visible again after delay.
+func (c *consumer) giveBack(hs []held, delay time.Duration) {
+	for _, h := range hs {
+		if !c.untrack(h.f) {
+			continue // released at shutdown already
+		}
+		c.window.Release(1)
+		c.stats.Released.Add(1)
+		c.changes.Add(change{h.f.receipt.ReceiptHandle, delay})
+	}
+}
+
+// sequence passes held messages into the pipeline as their turns come
+// (StrictOrder), until ctx (the source context) ends; then everything still
+// held goes back to the queue.
+func (c *consumer) sequence(ctx context.Context, send chan<- flow.Msg[envelope.Delivery]) {
+	var left []held
+	defer func() {
+		c.mu.Lock()
+		c.seqStopped = true
+		left = append(left, c.ready...)
+		c.ready = nil
+		for _, g := range c.groups {
+			left = append(left, g.held...)
+			g.held = nil
+		}
+		c.mu.Unlock()
+		c.giveBack(left, 0)
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-c.wake:
+		}
+		c.mu.Lock()
+		batch := c.ready
+		c.ready = nil
+		c.mu.Unlock()
+		for i, h := range batch {
+			if !c.pass(ctx, send, h) {
+				left = batch[i:]
+				return
+			}
+		}
+	}
 }
 
 func (c *consumer) track(f *inflight) {
@@ -201,17 +334,22 @@ func (c *consumer) complete(f *inflight, err error) {
 		return // already released at shutdown
 	}
 	c.window.Release(1)
+	retried := false
 	switch {
 	case err == nil:
 		c.stats.Acked.Add(1)
 		c.ack(f.receipt.ReceiptHandle)
 	case flow.IsPermanent(err):
-		c.poisoned(f, err)
+		retried = c.poisoned(f, err)
 	case c.opts.OnError == DeleteOnError:
 		c.stats.Acked.Add(1)
 		c.ack(f.receipt.ReceiptHandle)
 	default:
 		c.retry(f)
+		retried = true
+	}
+	if f.group != "" {
+		c.next(f, retried, c.delay(f))
 	}
 }
 
@@ -223,7 +361,12 @@ func (c *consumer) ack(receipt string) {
 
 func (c *consumer) retry(f *inflight) {
 	c.stats.Retried.Add(1)
-	c.changes.Add(change{f.receipt.ReceiptHandle, c.opts.Backoff.Delay(max(f.receiveCount, 1))})
+	c.changes.Add(change{f.receipt.ReceiptHandle, c.delay(f)})
+}
+
+// delay is how long a failed message stays invisible before it is retried.
+func (c *consumer) delay(f *inflight) time.Duration {
+	return c.opts.Backoff.Delay(max(f.receiveCount, 1))
 }
 
 // release makes a message visible again at once, without counting a failure.
@@ -232,8 +375,9 @@ func (c *consumer) release(receipt string) {
 	c.changes.Add(change{receipt, 0})
 }
 
-// poisoned takes a permanently failed message down the poison path.
-func (c *consumer) poisoned(f *inflight, err error) {
+// poisoned takes a permanently failed message down the poison path. It
+// reports whether the message is retried.
+func (c *consumer) poisoned(f *inflight, err error) bool {
 	switch {
 	case c.opts.OnPermanent == Discard:
 		c.stats.Poisoned.Add(1)
@@ -245,7 +389,9 @@ func (c *consumer) poisoned(f *inflight, err error) {
 		// Retry, or no dead-letter queue to send it to: SQS's redrive
 		// policy (if any) moves it after maxReceiveCount receives.
 		c.retry(f)
+		return true
 	}
+	return false
 }
 
 // run owns the batchers and the heartbeat for the life of the pipeline: it

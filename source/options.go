@@ -43,8 +43,19 @@ type Options struct {
 	NonCompeting provision.NonCompeting
 	// FIFO consumes a FIFO topic and queue (names end in ".fifo"). Order
 	// within a message group is kept when the pipeline uses stage.KeyedMap
-	// with stage.ByGroup.
+	// with stage.ByGroup, as long as nothing fails; StrictOrder keeps it
+	// across failures too.
 	FIFO bool
+	// StrictOrder keeps each message group in order even when messages
+	// fail: a group has one message in the pipeline at a time, the next one
+	// entering only once the one before it has finished. When one is to be
+	// retried, the messages received behind it go back to the queue with
+	// it, so the group is received again in its order. Dead-lettered,
+	// discarded and (DeleteOnError) deleted messages let the next one go.
+	// It applies to messages with a group id (FIFO queues); a group's
+	// messages are then handled one after another, so throughput comes
+	// from many groups, not from one.
+	StrictOrder bool
 
 	// Provision says whether the source creates and configures its queue,
 	// dead-letter queue, topic and subscription before it starts (the

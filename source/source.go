@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -53,7 +54,10 @@ func newSource(p *flow.Pipeline, kind, topic string, opts Options) flow.Stream[e
 	if err != nil {
 		p.Errorf("source: %s: %w", st.Name(), err)
 	}
-	c := &consumer{opts: o, p: p, st: st, log: o.Logger, stats: o.Stats, inflight: map[*inflight]struct{}{}}
+	c := &consumer{
+		opts: o, p: p, st: st, log: o.Logger, stats: o.Stats,
+		inflight: map[*inflight]struct{}{}, groups: map[string]*group{}, wake: make(chan struct{}, 1),
+	}
 	if c.log == nil {
 		c.log = p.Logger()
 	}
@@ -82,6 +86,10 @@ func newSource(p *flow.Pipeline, kind, topic string, opts Options) flow.Stream[e
 		for range o.Receivers {
 			go func() { errs <- c.receive(sctx, send) }()
 		}
+		var sequencer sync.WaitGroup
+		if o.StrictOrder {
+			sequencer.Go(func() { c.sequence(sctx, send) })
+		}
 		var first error
 		for range o.Receivers {
 			if err := <-errs; err != nil && first == nil {
@@ -89,6 +97,8 @@ func newSource(p *flow.Pipeline, kind, topic string, opts Options) flow.Stream[e
 				cancel() // a fatal receive error stops the other receivers
 			}
 		}
+		cancel() // the receivers are done: so is the sequencer
+		sequencer.Wait()
 		return first
 	})
 	return out

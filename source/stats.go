@@ -14,7 +14,8 @@ type Stats struct {
 	Deleted  atomic.Int64 // messages deleted from the queue
 	Retried  atomic.Int64 // failed messages returned to the queue with a backoff
 	Poisoned atomic.Int64 // permanently failed messages dead-lettered or discarded
-	Released atomic.Int64 // unfinished messages made visible again at shutdown
+	Released atomic.Int64 // messages made visible again unfinished: at shutdown, or held behind a retried one (StrictOrder)
+	Held     atomic.Int64 // messages held back until an earlier one of their group finished (StrictOrder)
 	Extended atomic.Int64 // visibility extensions by the heartbeat
 	Requests atomic.Int64 // SQS requests the source made (receive, delete, visibility, send)
 

@@ -198,18 +198,17 @@ func faults(t *testing.T, sz sizes, name string) {
 	checkOutcome(t, stopRun{tally: res, js: js, out: out, dlq: dlq})
 	reordered := 0
 	if r.FIFO {
-		// Reported, not failed: when an entry of a FIFO batch fails and a
-		// later entry of its group in the same batch succeeds, the sink
-		// sends the failed one again after it (DESIGN.md section 8: a
-		// retried message can reorder its group). Whether AWS ever fails an
-		// entry and accepts a later one of its group is not documented;
-		// the proxy picks the entries it fails at random.
+		// The source's StrictOrder lets a group's next message in only once
+		// the one before it is published and acknowledged, so neither a
+		// retried handler nor a sink entry that failed while a later one of
+		// its group succeeded can reorder a group.
 		reordered = countReordered(out.Order())
 	}
 	c := proxy.Counts()
 	t.Logf("faults (%s): rate=%g messages=%d requests=%d faults=%d lost=%d duplicates=%d delivered=%d dead-lettered=%d failed-handlings=%d reordered=%d (%v)",
 		name, rate, len(js), c.Requests, c.Injected(), res.lost, res.duplicates, res.delivered, res.deadLettered, failed.Load(), reordered, c)
-	is.Equal(res.lost, 0) // nothing lost
+	is.Equal(res.lost, 0)  // nothing lost
+	is.Equal(reordered, 0) // every group in order
 	for _, f := range reliability.AllFaults {
 		if c.Faults[f] == 0 {
 			t.Errorf("no %v fault was injected", f)

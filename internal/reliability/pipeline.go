@@ -65,9 +65,11 @@ type Config struct {
 	// OutputTopic, when set, makes the sink publish Results to that SNS
 	// topic (sink.PublishSNS) instead of sending them to Output.
 	OutputTopic string
-	// FIFO says Input and Output are FIFO queues: the transform keeps each
-	// message group in order (stage.KeyedMap by group) and the sink carries
-	// the group and deduplication ids over (sink.WithSourceFIFOIDs).
+	// FIFO says Input and Output are FIFO queues: the source keeps each
+	// message group in order across failures (source.Options.StrictOrder),
+	// the transform runs groups in parallel (stage.KeyedMap by group) and
+	// the sink carries the group and deduplication ids over
+	// (sink.WithSourceFIFOIDs).
 	FIFO bool
 	// Visibility is the visibility timeout messages are received with
 	// (default 5s).
@@ -156,6 +158,7 @@ func Build(cfg Config) *flow.Pipeline {
 		Heartbeat:         source.Heartbeat{Disabled: cfg.NoHeartbeat},
 		Stats:             cfg.SourceStats,
 		FIFO:              cfg.FIFO,
+		StrictOrder:       cfg.FIFO,
 	}
 	var deliveries flow.Stream[envelope.Delivery]
 	if cfg.InputTopic != "" {

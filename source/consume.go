@@ -58,6 +58,15 @@ type group struct {
 	held   []held
 }
 
+// received is what one ReceiveMessage returned. SQS returns a FIFO group's
+// messages again only once none of it is in flight, so the messages of a
+// group that the source has at once all came in one receive; when one of
+// them is retried, the rest of that receive's messages of its group go back
+// too (StrictOrder), including those not yet delivered.
+type received struct {
+	retried map[string]time.Duration // group id: the delay its failed message was given; guarded by consumer.mu
+}
+
 // held is a received message waiting for its turn in its group.
 type held struct {
 	f   *inflight
@@ -71,6 +80,7 @@ type inflight struct {
 	msg          types.Message
 	receiveCount int
 	group        string    // its message group id, when StrictOrder sequences it
+	batch        *received // the receive it came from
 	deadline     time.Time // when its visibility expires; guarded by consumer.mu
 	gaveUp       bool      // the heartbeat reached MaxExtension; guarded by consumer.mu
 }
@@ -115,8 +125,9 @@ func (c *consumer) receive(ctx context.Context, send chan<- flow.Msg[envelope.De
 		failures = 0
 		c.stats.Received.Add(int64(len(out.Messages)))
 		c.window.Release(n - len(out.Messages))
+		batch := &received{}
 		for i, m := range out.Messages {
-			if !c.deliver(ctx, send, m) {
+			if !c.deliver(ctx, send, m, batch) {
 				// Stopping: what was received but not passed on goes back.
 				for _, rest := range out.Messages[i+1:] {
 					c.window.Release(1)
@@ -155,9 +166,10 @@ func (c *consumer) receiveFailed(ctx context.Context, err error, failures *int) 
 // deliver turns one SQS message into a pipeline message and sends it. It
 // reports false if ctx ended first (the message is then not delivered, and
 // is released by the caller along with the rest).
-func (c *consumer) deliver(ctx context.Context, send chan<- flow.Msg[envelope.Delivery], m types.Message) bool {
+func (c *consumer) deliver(ctx context.Context, send chan<- flow.Msg[envelope.Delivery], m types.Message, batch *received) bool {
 	now := time.Now()
 	f := &inflight{
+		batch: batch,
 		receipt: Receipt{
 			QueueURL:       c.queueURL,
 			ReceiptHandle:  aws.ToString(m.ReceiptHandle),
@@ -194,8 +206,14 @@ func (c *consumer) deliver(ctx context.Context, send chan<- flow.Msg[envelope.De
 		}
 		h.m = flow.NewMsg(d, meta, tok)
 	}
-	if c.opts.StrictOrder && meta.GroupID != "" && c.hold(h, meta.GroupID) {
-		return true
+	if c.opts.StrictOrder && meta.GroupID != "" {
+		switch delay, turn := c.hold(h, meta.GroupID); turn {
+		case turnLater:
+			return true
+		case turnNever:
+			c.giveBack([]held{h}, delay)
+			return true
+		}
 	}
 	if c.pass(ctx, send, h) {
 		return true
@@ -216,20 +234,33 @@ func (c *consumer) pass(ctx context.Context, send chan<- flow.Msg[envelope.Deliv
 	return flow.Send(ctx, send, h.m)
 }
 
+// turn says when a message of a group enters the pipeline (StrictOrder).
+type turn int
+
+const (
+	turnNow   turn = iota // it is its group's message in the pipeline
+	turnLater             // it waits for the messages before it
+	turnNever             // one before it is retried: it goes back to the queue
+)
+
 // hold makes h its group's message in the pipeline, or, if the group has one
-// already, keeps h back until the messages before it have finished. It
-// reports whether h was kept back.
-func (c *consumer) hold(h held, id string) bool {
+// already, keeps h back until the messages before it have finished. If a
+// message of its group from the same receive is being retried, h goes back to
+// the queue with the returned delay.
+func (c *consumer) hold(h held, id string) (time.Duration, turn) {
 	h.f.group = id
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if delay, ok := h.f.batch.retried[id]; ok {
+		return delay, turnNever
+	}
 	if g := c.groups[id]; g != nil {
 		g.held = append(g.held, h)
 		c.stats.Held.Add(1)
-		return true
+		return 0, turnLater
 	}
 	c.groups[id] = &group{active: h.f}
-	return false
+	return 0, turnNow
 }
 
 // next is called when f, its group's message in the pipeline, has finished
@@ -242,6 +273,12 @@ func (c *consumer) next(f *inflight, retried bool, delay time.Duration) {
 	if g == nil || g.active != f {
 		c.mu.Unlock()
 		return
+	}
+	if retried {
+		if f.batch.retried == nil {
+			f.batch.retried = map[string]time.Duration{}
+		}
+		f.batch.retried[f.group] = delay
 	}
 	if retried || c.seqStopped || len(g.held) == 0 {
 		delete(c.groups, f.group)

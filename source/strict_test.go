@@ -17,6 +17,7 @@ import (
 	"github.com/sqsflow/sqsflow/flow"
 	"github.com/sqsflow/sqsflow/flow/flowtest"
 	"github.com/sqsflow/sqsflow/internal/testenv"
+	"github.com/sqsflow/sqsflow/provision"
 	"github.com/sqsflow/sqsflow/source"
 	"github.com/sqsflow/sqsflow/stage"
 )
@@ -126,9 +127,14 @@ func TestStrictOrderAcrossRetries(t *testing.T) {
 	is.Equal(log.outOfOrder(), nil)   // each group in order, across retries
 	is.Equal(log.overlapped, nil)     // never two of a group at once
 	is.Equal(done.duplicates(), 0)    // each handled successfully once
-	is.True(stats.Retried.Load() > 0) // failures happened...
-	is.True(stats.Held.Load() > 0)    // ... with messages held behind them
-	is.True(stats.Released.Load() > 0)
+	is.True(stats.Retried.Load() > 0) // failures happened
+	if env.Reference != "fauxqs" {
+		// ... with messages held behind them. fauxqs 1.9.2 returns one
+		// message per FIFO group per receive, so none is ever held there;
+		// AWS returns up to ten of a group at once.
+		is.True(stats.Held.Load() > 0)
+		is.True(stats.Released.Load() > 0)
+	}
 	visible, inFlight := queueCounts(t, env, queue)
 	is.Equal(visible+inFlight, 0)
 }
@@ -148,6 +154,9 @@ func TestStrictOrderDrain(t *testing.T) {
 		src := source.SQS(p, queue, source.Options{
 			AWS: env.Config, FIFO: true, StrictOrder: true, Logger: quiet,
 			WaitTime: time.Second, AckLinger: time.Millisecond,
+			// A long poll abandoned at the stop can leave messages invisible
+			// for the visibility timeout on some servers (fauxqs): keep it short.
+			VisibilityTimeout: provision.Set(2 * time.Second),
 		})
 		handled := stage.Map(envelope.DecodeJSON[Order](src), 4, log.handle(func(int) bool { return false }))
 		stage.Each(handled, 1, func(_ context.Context, o Order) error { done.add(o.ID); return nil })

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +28,7 @@ import (
 //
 //	go test ./emulator/ -run '^$' -bench SendReceiveDelete -benchtime 100000x
 //	SQSFLOW_BENCH_FAUXQS=http://127.0.0.1:4566 go test ./emulator/ -run '^$' -bench SendReceiveDelete -benchtime 100000x
+//	SQSFLOW_BENCH_ROUND=10000 SQSFLOW_BENCH_FAUXQS=... go test ./emulator/ -run '^$' -bench SendReceiveDelete/side -benchtime 100000x
 //	go test ./emulator/ -run '^$' -bench MemoryPerQueuedMessage -benchtime 1x
 
 const benchClients = 8 // concurrent clients, as the issue asks
@@ -85,8 +87,13 @@ func BenchmarkSendReceiveDelete(b *testing.B) {
 		// Only the client's CPU: fauxqs's own runs in its Node process.
 		b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "client-cpu-µs/msg")
 	})
-	// side-by-side alternates rounds against the two servers, so that the
-	// load of a shared machine weighs on both alike, and reports the ratios.
+	// side-by-side alternates runs against the two servers in the order
+	// A B B A, so that the drift of a shared machine's load weighs on both
+	// alike, and reports the ratios. Each run is the workload the
+	// sub-benchmarks above run: b.N messages sent, then received and
+	// deleted, so the queue is b.N deep. SQSFLOW_BENCH_ROUND=10000 splits
+	// the work into rounds of that many instead (shallow queues: fauxqs is
+	// much faster with them).
 	b.Run("side-by-side", func(b *testing.B) {
 		ep := fauxqsEndpoint(b)
 		srv, err := emulator.Start(context.Background(), emulator.Options{})
@@ -97,27 +104,32 @@ func BenchmarkSendReceiveDelete(b *testing.B) {
 		targets := []*benchTarget{newBenchTarget(b, "embedded", srv.Endpoint()), newBenchTarget(b, "fauxqs", ep)}
 		defer targets[0].close()
 		defer targets[1].close()
-		const rounds = 10
+		round := b.N
+		if v := os.Getenv("SQSFLOW_BENCH_ROUND"); v != "" {
+			if round, err = strconv.Atoi(v); err != nil || round < 10 {
+				b.Fatalf("SQSFLOW_BENCH_ROUND=%q: want a number of messages, at least 10", v)
+			}
+		}
 		var send, recv [2]time.Duration
 		b.ResetTimer()
-		for r := range rounds {
-			n := b.N / rounds
-			if r == rounds-1 {
-				n = b.N - n*(rounds-1)
-			}
+		// Each target does b.N messages in all, twice (A B B A).
+		for pass := range 2 {
 			for k := range 2 {
-				i := (k + r) % 2 // alternate which goes first
-				send[i] += targets[i].send(b, n)
-			}
-			for k := range 2 {
-				i := (k + r) % 2
-				recv[i] += targets[i].receive(b, n)
+				i := k
+				if pass == 1 {
+					i = 1 - k
+				}
+				for left := b.N; left > 0; left -= round {
+					n := min(round, left)
+					send[i] += targets[i].send(b, n)
+					recv[i] += targets[i].receive(b, n)
+				}
 			}
 		}
 		b.StopTimer()
 		for i, t := range targets {
-			b.ReportMetric(float64(b.N)/send[i].Seconds(), t.name+"-sends/s")
-			b.ReportMetric(float64(b.N)/recv[i].Seconds(), t.name+"-recv+del/s")
+			b.ReportMetric(float64(2*b.N)/send[i].Seconds(), t.name+"-sends/s")
+			b.ReportMetric(float64(2*b.N)/recv[i].Seconds(), t.name+"-recv+del/s")
 		}
 		b.ReportMetric(send[1].Seconds()/send[0].Seconds(), "send-x-fauxqs")
 		b.ReportMetric(recv[1].Seconds()/recv[0].Seconds(), "recv+del-x-fauxqs")

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Attribute is a message attribute as SNS and SQS carry it: a data type
@@ -156,7 +157,8 @@ func floatAttribute(f float64, bits int) (Attribute, error) {
 //   - String.Array: the JSON value it holds, with JSON objects as
 //     map[string]any, arrays as []any and numbers as int64 or float64 by the
 //     same rule as Number (so true, null, ["a", 1] decode to true, nil,
-//     []any{"a", int64(1)});
+//     []any{"a", int64(1)}); bytes that are not valid UTF-8 in its strings
+//     become U+FFFD, as with encoding/json;
 //   - custom types "String.<x>", "Number.<x>" and "Binary.<x>" decode as
 //     their base type (tomodachi drops them).
 //
@@ -283,6 +285,22 @@ func isNumber(s string) bool {
 
 // parseJSONAny parses a JSON document into string, int64, float64, bool,
 // nil, []any and map[string]any values.
+// wellFormed replaces each byte of s that is not part of valid UTF-8 with
+// U+FFFD, as encoding/json does, so that a decoded String.Array encodes back
+// to the same value.
+func wellFormed(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	b := make([]byte, 0, len(s)+8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		b = utf8.AppendRune(b, r) // utf8.RuneError for an invalid byte
+		i += size
+	}
+	return string(b)
+}
+
 func parseJSONAny(s string) (any, error) {
 	sc := scanner{s: s}
 	v, err := sc.anyValue(0)
@@ -304,7 +322,7 @@ func (sc *scanner) anyValue(depth int) (any, error) {
 		m := map[string]any{}
 		err := sc.object(depth, func(key string) error {
 			v, err := sc.anyValue(depth + 1)
-			m[key] = v
+			m[wellFormed(key)] = v
 			return err
 		})
 		return m, err
@@ -337,9 +355,9 @@ func (sc *scanner) anyValue(depth int) (any, error) {
 			return nil, err
 		}
 		if esc {
-			return unescape(raw), nil
+			raw = unescape(raw)
 		}
-		return raw, nil
+		return wellFormed(raw), nil
 	case c == '-' || ('0' <= c && c <= '9'):
 		tok, err := sc.number()
 		if err != nil {

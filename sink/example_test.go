@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -50,4 +52,42 @@ func ExamplePublisher() {
 	// Output:
 	// billing tomodachi-json-base--1.0.0 invoice-created A-1001
 	// EUR
+}
+
+// A batch publisher gathers concurrent calls into batch requests: here a
+// hundred goroutines publish with ten requests between them, and each gets
+// its own message id.
+func ExampleNewBatchPublisher() {
+	ctx := context.Background()
+	emu, _ := emulator.Start(ctx, emulator.Options{})
+	defer emu.Close()
+
+	var stats sink.Stats
+	pub := sink.NewBatchPublisher(sink.WithAWS(emu.Config()), sink.WithStats(&stats),
+		sink.WithLinger(time.Second)) // how long a batch may wait to fill
+	defer pub.Close()
+	if _, err := pub.Publish(ctx, "page-viewed", map[string]any{"warm": "up"}); err != nil {
+		fmt.Println(err) // the first call creates the topic
+		return
+	}
+
+	ids := make(chan string, 100)
+	var wg sync.WaitGroup
+	for i := range 100 {
+		wg.Go(func() {
+			id, err := pub.Publish(ctx, "page-viewed", map[string]any{"page": i})
+			if err != nil {
+				fmt.Println(err)
+			}
+			ids <- id
+		})
+	}
+	wg.Wait()
+	close(ids)
+	distinct := map[string]bool{}
+	for id := range ids {
+		distinct[id] = true
+	}
+	fmt.Println(len(distinct), "messages,", stats.Requests.Load()-1, "requests")
+	// Output: 100 messages, 10 requests
 }

@@ -142,24 +142,41 @@ func (c *counter) add() {
 
 // faultySNS wraps an SNS client: every failEvery-th PublishBatch call fails
 // with a 500, and in the others every dropEvery-th entry is reported failed
-// (AWS's fault, so worth retrying) without being published.
+// (AWS's fault, so worth retrying) without being published. callLimit and
+// dropLimit, when set, bound how many of each it injects.
 type faultySNS struct {
 	awsiface.SNS
 	failEvery, dropEvery int
+	callLimit, dropLimit int64
 	calls, entries       atomic.Int64
 	failedCalls, dropped atomic.Int64
 }
 
+// within reports whether another fault may be injected, counting it.
+func within(n *atomic.Int64, limit int64) bool {
+	if limit == 0 {
+		n.Add(1)
+		return true
+	}
+	for {
+		v := n.Load()
+		if v >= limit {
+			return false
+		}
+		if n.CompareAndSwap(v, v+1) {
+			return true
+		}
+	}
+}
+
 func (f *faultySNS) PublishBatch(ctx context.Context, in *sns.PublishBatchInput, opts ...func(*sns.Options)) (*sns.PublishBatchOutput, error) {
-	if f.calls.Add(1)%int64(f.failEvery) == 0 {
-		f.failedCalls.Add(1)
+	if f.calls.Add(1)%int64(f.failEvery) == 0 && within(&f.failedCalls, f.callLimit) {
 		return nil, &smithy.GenericAPIError{Code: "InternalError", Message: "injected failure", Fault: smithy.FaultServer}
 	}
 	var keep []snstypes.PublishBatchRequestEntry
 	var drop []snstypes.BatchResultErrorEntry
 	for _, e := range in.PublishBatchRequestEntries {
-		if f.entries.Add(1)%int64(f.dropEvery) == 0 {
-			f.dropped.Add(1)
+		if f.entries.Add(1)%int64(f.dropEvery) == 0 && within(&f.dropped, f.dropLimit) {
 			drop = append(drop, snstypes.BatchResultErrorEntry{Id: e.Id, Code: aws.String("InternalError"), Message: aws.String("injected"), SenderFault: false})
 			continue
 		}

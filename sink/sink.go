@@ -2,6 +2,7 @@ package sink
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -58,10 +59,6 @@ type pending[T any] struct {
 	m   flow.Msg[T]
 	out outgoing
 }
-
-// maxAttempts bounds how often a batch entry is tried before its message
-// fails (and is retried by its source).
-const maxAttempts = 5
 
 type sinkStage[T any] struct {
 	st    *flow.Stage
@@ -235,64 +232,34 @@ func merge(a, b map[string]any) map[string]any {
 	return m
 }
 
-// flush sends one batch, retrying what failed for AWS's reasons, and
-// finishes each message with its outcome.
+// flush sends one batch (see sendAll) and finishes each message with its
+// outcome: passed on or acknowledged when sent; failed, permanently when AWS
+// rejected it as the sender's fault; left unfinished (to be redelivered) when
+// the drain deadline passed first. An error that makes every call fail stops
+// the pipeline.
 func (s *sinkStage[T]) flush(ctx context.Context, batch []*pending[T]) {
-	left := batch
-	for attempt := 1; len(left) > 0; attempt++ {
-		outs := make([]*outgoing, len(left))
-		for i, p := range left {
-			outs[i] = &p.out
-		}
-		s.cfg.stats.Requests.Add(1)
-		failures, err := s.tgt.sendBatch(ctx, outs)
-		if err != nil {
-			switch {
-			case ctx.Err() != nil:
-				return // past the drain deadline: left unfinished, redelivered
-			case fatal(err):
-				s.stop(fmt.Errorf("%s: %s cannot be used: %w", s.st.Name(), s.tgt, err))
-				s.failAll(left, err)
-				return
-			case attempt == maxAttempts:
-				s.failAll(left, fmt.Errorf("sink: sending to %s: %w", s.tgt, err))
-				return
-			}
-			s.cfg.stats.Retried.Add(int64(len(left)))
-			if !sleep(ctx, retryDelay(attempt)) {
-				return
-			}
-			continue
-		}
-		bad := make(map[int]*EntryError, len(failures))
-		for _, f := range failures {
-			bad[f.index] = f.err
-		}
-		var again []*pending[T]
-		for i, p := range left {
-			e, failed := bad[i]
-			switch {
-			case !failed:
-				s.cfg.stats.Sent.Add(1)
-				s.done(ctx, p.m)
-			case !e.Permanent && attempt < maxAttempts:
-				again = append(again, p)
-			case e.Permanent:
-				s.cfg.stats.Failed.Add(1)
-				flow.Fail(s.st, p.m, flow.Permanent(e))
-			default:
-				s.cfg.stats.Failed.Add(1)
-				flow.Fail(s.st, p.m, e)
-			}
-		}
-		left = again
-		if len(left) > 0 {
-			s.cfg.stats.Retried.Add(int64(len(left)))
-			if !sleep(ctx, retryDelay(attempt)) {
-				return
-			}
-		}
+	outs := make([]*outgoing, len(batch))
+	for i, p := range batch {
+		outs[i] = &p.out
 	}
+	sendAll(ctx, s.tgt, s.cfg.stats, outs, func(i int, _ string, err error) {
+		m := batch[i].m
+		var entry *EntryError
+		switch {
+		case err == nil:
+			s.done(ctx, m)
+		case errors.Is(err, errAbandoned):
+		case errors.As(err, &entry) && entry.Permanent:
+			flow.Fail(s.st, m, flow.Permanent(entry))
+		case errors.As(err, &entry):
+			flow.Fail(s.st, m, entry)
+		case fatal(err):
+			s.stop(fmt.Errorf("%s: %s cannot be used: %w", s.st.Name(), s.tgt, err))
+			flow.Fail(s.st, m, err)
+		default:
+			flow.Fail(s.st, m, fmt.Errorf("sink: sending to %s: %w", s.tgt, err))
+		}
+	})
 }
 
 func (s *sinkStage[T]) done(ctx context.Context, m flow.Msg[T]) {
@@ -303,13 +270,6 @@ func (s *sinkStage[T]) done(ctx context.Context, m flow.Msg[T]) {
 	flow.Send(ctx, s.then, m)
 }
 
-func (s *sinkStage[T]) failAll(batch []*pending[T], err error) {
-	for _, p := range batch {
-		s.cfg.stats.Failed.Add(1)
-		flow.Fail(s.st, p.m, err)
-	}
-}
-
 func (s *sinkStage[T]) stop(err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -317,20 +277,4 @@ func (s *sinkStage[T]) stop(err error) {
 		s.fatal = err
 		close(s.stopped)
 	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
-// retryDelay is the wait before the k-th retry: 50ms doubling to 2s.
-func retryDelay(k int) time.Duration {
-	return min(50*time.Millisecond<<(k-1), 2*time.Second)
 }

@@ -56,8 +56,9 @@ type target interface {
 	fifo() bool
 	// seal prepares the body of a message carrying data with attrs.
 	seal(data any, attrs map[string]any) (string, error)
-	// sendBatch sends up to ten messages in one request.
-	sendBatch(ctx context.Context, batch []*outgoing) ([]entryFailure, error)
+	// sendBatch sends up to ten messages in one request and returns the
+	// message ids of those sent (by batch index) and those AWS rejected.
+	sendBatch(ctx context.Context, batch []*outgoing) ([]string, []entryFailure, error)
 	// sendOne sends one message and returns its message id.
 	sendOne(ctx context.Context, o *outgoing) (string, error)
 	// String names the target for errors and logs.
@@ -106,7 +107,7 @@ func (t *topicTarget) seal(data any, attrs map[string]any) (string, error) {
 	return sealWith(t.cfg.env, t.topic, data, attrs)
 }
 
-func (t *topicTarget) sendBatch(ctx context.Context, batch []*outgoing) ([]entryFailure, error) {
+func (t *topicTarget) sendBatch(ctx context.Context, batch []*outgoing) ([]string, []entryFailure, error) {
 	entries := make([]snstypes.PublishBatchRequestEntry, len(batch))
 	for i, o := range batch {
 		e := snstypes.PublishBatchRequestEntry{
@@ -125,9 +126,12 @@ func (t *topicTarget) sendBatch(ctx context.Context, batch []*outgoing) ([]entry
 	}
 	out, err := t.clients.SNS.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: aws.String(t.arn), PublishBatchRequestEntries: entries})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return failures(t.arn, len(batch), out.Failed, func(f snstypes.BatchResultErrorEntry) (string, string, string, bool) {
+	ids := messageIDs(len(batch), out.Successful, func(e snstypes.PublishBatchResultEntry) (string, string) {
+		return aws.ToString(e.Id), aws.ToString(e.MessageId)
+	})
+	return ids, failures(t.arn, len(batch), out.Failed, func(f snstypes.BatchResultErrorEntry) (string, string, string, bool) {
 		return aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault
 	}), nil
 }
@@ -192,7 +196,7 @@ func (q *queueTarget) seal(data any, attrs map[string]any) (string, error) {
 	return envelope.SQSBody(q.url, payload, attrs, time.Now())
 }
 
-func (q *queueTarget) sendBatch(ctx context.Context, batch []*outgoing) ([]entryFailure, error) {
+func (q *queueTarget) sendBatch(ctx context.Context, batch []*outgoing) ([]string, []entryFailure, error) {
 	entries := make([]sqstypes.SendMessageBatchRequestEntry, len(batch))
 	for i, o := range batch {
 		e := sqstypes.SendMessageBatchRequestEntry{
@@ -209,11 +213,27 @@ func (q *queueTarget) sendBatch(ctx context.Context, batch []*outgoing) ([]entry
 	}
 	out, err := q.clients.SQS.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: aws.String(q.url), Entries: entries})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return failures(q.url, len(batch), out.Failed, func(f sqstypes.BatchResultErrorEntry) (string, string, string, bool) {
+	ids := messageIDs(len(batch), out.Successful, func(e sqstypes.SendMessageBatchResultEntry) (string, string) {
+		return aws.ToString(e.Id), aws.ToString(e.MessageId)
+	})
+	return ids, failures(q.url, len(batch), out.Failed, func(f sqstypes.BatchResultErrorEntry) (string, string, string, bool) {
 		return aws.ToString(f.Id), aws.ToString(f.Code), aws.ToString(f.Message), f.SenderFault
 	}), nil
+}
+
+// messageIDs returns the message ids of a batch response's successful
+// entries (SNS and SQS have the same shape in different types) by index.
+func messageIDs[E any](n int, ok []E, fields func(E) (id, messageID string)) []string {
+	ids := make([]string, n)
+	for _, e := range ok {
+		id, messageID := fields(e)
+		if i, err := strconv.Atoi(id); err == nil && i >= 0 && i < n {
+			ids[i] = messageID
+		}
+	}
+	return ids
 }
 
 // failures turns the failed entries of a batch response (SNS and SQS have

@@ -17,12 +17,22 @@ type Impl struct {
 	// Raw says its subscription uses raw message delivery, so pre-filled
 	// bodies are the envelope itself rather than an SNS notification.
 	Raw bool
-	Run func(ctx context.Context, env *Env) error
+	// Scenarios, if set, are the only scenarios it runs.
+	Scenarios []string
+	Run       func(ctx context.Context, env *Env) error
+}
+
+// runs reports whether the implementation runs scenario sc.
+func (im Impl) runs(sc string) bool {
+	return im.Scenarios == nil || contains(im.Scenarios, sc)
 }
 
 // impls lists the implementations in the order of the report.
 var impls = []Impl{
 	{Name: "sqsflow", Short: "sf", Provisions: true, Run: runSQSFlow},
+	// sqsflow with source.Options.StrictOrder: what keeping FIFO groups in
+	// order across failures costs (it changes nothing without groups).
+	{Name: "sqsflow-strict", Short: "sfs", Provisions: true, Scenarios: []string{ScenarioFIFO}, Run: runSQSFlowStrict},
 	{Name: "rawsdk", Short: "raw", Run: runRawSDK},
 	{Name: "tomodachi-pattern", Short: "tmd", Run: runTomodachi},
 	{Name: "watermill", Short: "wm", Provisions: true, Raw: true, Run: runWatermill},

@@ -23,16 +23,23 @@ import (
 // when each message sleeps. Everything else (batched deletes with a 50ms
 // linger, PublishBatch with a 5ms linger and 8 batches in flight) is the
 // default.
-func runSQSFlow(ctx context.Context, e *Env) error {
+func runSQSFlow(ctx context.Context, e *Env) error { return sqsflowPipeline(ctx, e, false) }
+
+// runSQSFlowStrict is runSQSFlow with source.Options.StrictOrder: a FIFO
+// group has one message in the pipeline at a time.
+func runSQSFlowStrict(ctx context.Context, e *Env) error { return sqsflowPipeline(ctx, e, true) }
+
+func sqsflowPipeline(ctx context.Context, e *Env, strict bool) error {
 	j := e.Job
 	p := flow.New(flow.WithLogger(quiet))
 	deliveries := source.SNSSQS(p, j.TopicIn, source.Options{
-		AWS:       e.AWS,
-		Queue:     j.QueueIn,
-		FIFO:      j.FIFO,
-		Window:    j.Window,
-		Receivers: max(2, min(64, j.Window/50)),
-		Logger:    quiet,
+		AWS:         e.AWS,
+		Queue:       j.QueueIn,
+		FIFO:        j.FIFO,
+		StrictOrder: strict,
+		Window:      j.Window,
+		Receivers:   max(2, min(64, j.Window/50)),
+		Logger:      quiet,
 	})
 	orders := envelope.DecodeJSON[Order](deliveries)
 	handlers := 16

@@ -134,6 +134,9 @@ func (o options) specs() []Spec {
 	var out []Spec
 	for _, sc := range o.scenarios {
 		for _, impl := range o.impls {
+			if im, _ := implByName(impl); !im.runs(sc) {
+				continue
+			}
 			s := Spec{Impl: impl, Scenario: sc, N: o.n, Window: o.window, Groups: o.groups, Rate: o.rate, Duration: o.duration}
 			switch sc {
 			case ScenarioSlow:

@@ -251,13 +251,25 @@ func targets(rs []Result) string {
 	return b.String()
 }
 
-// palette colours the implementations consistently.
+// palette has a colour for each implementation, in the order of impls.
 var palette = []color.Color{
 	color.RGBA{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff},
 	color.RGBA{R: 0x7f, G: 0x7f, B: 0x7f, A: 0xff},
 	color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff},
 	color.RGBA{R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff},
 	color.RGBA{R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+	color.RGBA{R: 0x94, G: 0x67, B: 0xbd, A: 0xff},
+}
+
+// colorOf gives an implementation the same colour in every chart, whichever
+// implementations a run has.
+func colorOf(name string) color.Color {
+	for i, im := range impls {
+		if im.Name == name {
+			return palette[i%len(palette)]
+		}
+	}
+	return palette[0]
 }
 
 // writeChart draws a PNG of three panels: throughput and AWS requests per
@@ -298,7 +310,7 @@ func writeChart(w io.Writer, rs []Result) error {
 			if err != nil {
 				return nil, err
 			}
-			bc.Color = palette[i%len(palette)]
+			bc.Color = colorOf(name)
 			bc.LineStyle.Width = 0
 			bc.Offset = width * vg.Length(float64(i)-float64(len(names)-1)/2)
 			p.Add(bc)
@@ -332,7 +344,7 @@ func writeChart(w io.Writer, rs []Result) error {
 	slow.X.Label.Text = "in-flight window (messages)"
 	slow.Y.Label.Text = "messages/s"
 	slow.Add(plotter.NewGrid())
-	for i, name := range names {
+	for _, name := range names {
 		var xy plotter.XYs
 		for _, r := range rs {
 			if r.Impl == name && r.Scenario == ScenarioSlow && r.Error == "" {
@@ -347,9 +359,9 @@ func writeChart(w io.Writer, rs []Result) error {
 		if err != nil {
 			return err
 		}
-		line.Color = palette[i%len(palette)]
+		line.Color = colorOf(name)
 		line.Width = vg.Points(1.5)
-		points.Color = palette[i%len(palette)]
+		points.Color = colorOf(name)
 		slow.Add(line, points)
 		slow.Legend.Add(name, line, points)
 	}

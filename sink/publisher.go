@@ -56,7 +56,8 @@ func NewPublisher(opts ...Option) *Publisher {
 // same topic or queue into PublishBatch and SendMessageBatch requests, as the
 // sinks do: up to ten messages a request, sent when ten are waiting or when
 // the first has waited for the linger (WithLinger, default 5ms), with up to
-// WithBatchesInFlight requests at once (one for FIFO targets). Each call still
+// WithBatchesInFlight requests at once (one for FIFO targets); these and
+// WithStats are taken from opts, not from a call's options. Each call still
 // returns its own message id or error, and entries AWS fails as its own fault
 // are tried again. It pays when many goroutines publish at once (a request per
 // ten messages instead of one per message); a lone caller waits the linger.
@@ -146,12 +147,12 @@ func (p *Publisher) send(ctx context.Context, key string, data any, opts []Optio
 }
 
 // flush sends a batch of calls and gives each its outcome.
-func (r *resolved) flush(ctx context.Context, calls []*call) {
+func (r *resolved) flush(ctx context.Context, calls []*call, stats *Stats) {
 	outs := make([]*outgoing, len(calls))
 	for i, cl := range calls {
 		outs[i] = &cl.out
 	}
-	sendAll(ctx, r.tgt, r.cfg.stats, outs, func(i int, id string, err error) {
+	sendAll(ctx, r.tgt, stats, outs, func(i int, id string, err error) {
 		var entry *EntryError
 		if err != nil && !errors.As(err, &entry) {
 			err = fmt.Errorf("sink: sending to %s: %w", r.tgt, err)
@@ -198,13 +199,16 @@ func (p *Publisher) target(ctx context.Context, key string, c *config, mk func(*
 }
 
 // startBatcher starts the batcher of a resolved target, unless the publisher
-// has been closed meanwhile.
+// has been closed meanwhile. Its linger, batches in flight and stats are the
+// publisher's (a call's own options apply to its message only).
 func (p *Publisher) startBatcher(r *resolved) error {
-	inFlight := r.cfg.inFlight
+	pc := newConfig(p.opts)
+	inFlight := pc.inFlight
 	if r.tgt.fifo() {
 		inFlight = 1
 	}
-	b, err := batcher.New(batcher.Options{Linger: r.cfg.linger, MaxInFlight: inFlight, MaxWeight: maxBatchBytes}, r.flush)
+	flush := func(ctx context.Context, calls []*call) { r.flush(ctx, calls, pc.stats) }
+	b, err := batcher.New(batcher.Options{Linger: pc.linger, MaxInFlight: inFlight, MaxWeight: maxBatchBytes}, flush)
 	if err != nil {
 		return err
 	}

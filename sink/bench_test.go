@@ -27,8 +27,15 @@ func prefill(b *testing.B, env *testenv.Env, url string, n int) {
 // pipeline over b.N queued messages against the embedded emulator and
 // reports messages/s and AWS requests per message (receive, publish and
 // delete, counted by the server). Run with -benchtime=100000x for the
-// issue's figure; the limit with batches of ten is 0.3.
+// issue's figure; the limit with batches of ten is 0.3. It runs with the
+// default linger and with none.
 func BenchmarkTransform(b *testing.B) {
+	for _, linger := range []time.Duration{5 * time.Millisecond, 0} {
+		b.Run("linger="+linger.String(), func(b *testing.B) { benchmarkTransform(b, linger) })
+	}
+}
+
+func benchmarkTransform(b *testing.B, linger time.Duration) {
 	env := testenv.New(b)
 	in, topic := env.Name(b, "orders"), env.Name(b, "invoices")
 	inURL, _ := createQueue(&testing.T{}, env, in, nil)
@@ -37,7 +44,7 @@ func BenchmarkTransform(b *testing.B) {
 	var sinkStats sink.Stats
 	p := flow.New(flow.WithLogger(quiet))
 	orders := envelope.DecodeJSON[Order](source.SQS(p, in, source.Options{AWS: env.Config, Logger: quiet, Stats: &stats, Receivers: 4, Window: 400}))
-	sink.PublishSNS(stage.Map(orders, 8, invoice), topic, sink.WithAWS(env.Config), sink.WithStats(&sinkStats))
+	sink.PublishSNS(stage.Map(orders, 8, invoice), topic, sink.WithAWS(env.Config), sink.WithStats(&sinkStats), sink.WithLinger(linger))
 	p.OnStart("baseline", func(context.Context) error { return nil })
 	before, _ := env.Stats()
 	b.ReportAllocs()
@@ -77,13 +84,19 @@ func BenchmarkTransform(b *testing.B) {
 // percentile of the time from send to arrival downstream: what the batching
 // linger costs a lone message.
 func BenchmarkLatency(b *testing.B) {
+	for _, linger := range []time.Duration{5 * time.Millisecond, 0} {
+		b.Run("linger="+linger.String(), func(b *testing.B) { benchmarkLatency(b, linger) })
+	}
+}
+
+func benchmarkLatency(b *testing.B, linger time.Duration) {
 	env := testenv.New(b)
 	in, topic, out := env.Name(b, "orders"), env.Name(b, "invoices"), env.Name(b, "invoices-q")
 	inURL, _ := createQueue(&testing.T{}, env, in, nil)
 	outURL := subscribedQueue(&testing.T{}, env, topic, out, true)
 	p := flow.New(flow.WithLogger(quiet))
 	orders := envelope.DecodeJSON[Order](source.SQS(p, in, source.Options{AWS: env.Config, Logger: quiet}))
-	sink.PublishSNS(stage.Map(orders, 1, invoice), topic, sink.WithAWS(env.Config))
+	sink.PublishSNS(stage.Map(orders, 1, invoice), topic, sink.WithAWS(env.Config), sink.WithLinger(linger))
 	ctx, cancel := context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() { errc <- p.Run(ctx) }()

@@ -119,7 +119,10 @@ func WithTopicAttributes(attrs map[string]string) Option {
 }
 
 // WithLinger sets how long the first value of a batch may wait for the batch
-// to fill (default 5ms; 0 to 1s). Batches of ten go out at once.
+// to fill (default 5ms; 0 to 1s). Batches of ten go out at once. With 0 a
+// batch is what is waiting when the sink gets to it: the least latency, and
+// full batches only while every batch in flight is busy (so more requests per
+// message at moderate rates).
 func WithLinger(d time.Duration) Option {
 	return func(c *config) {
 		if d < 0 || d > time.Second {

@@ -12,7 +12,8 @@ type Options struct {
 	// Size is the largest batch (1-10 for AWS; default 10).
 	Size int
 	// Linger is how long the first entry of a batch may wait for the batch to
-	// fill (default 5ms).
+	// fill. With 0 a batch goes as soon as the entries already waiting are in
+	// it: batches then fill only while every flush slot is busy.
 	Linger time.Duration
 	// MaxInFlight is how many flushes may run at once (default 4).
 	MaxInFlight int
@@ -25,9 +26,6 @@ type Options struct {
 func (o *Options) setDefaults() error {
 	if o.Size == 0 {
 		o.Size = 10
-	}
-	if o.Linger == 0 {
-		o.Linger = 5 * time.Millisecond
 	}
 	if o.MaxInFlight == 0 {
 		o.MaxInFlight = 4
@@ -131,11 +129,14 @@ func (b *Batcher[E]) Run(ctx context.Context) {
 			}
 			if batch == nil {
 				batch = make([]E, 0, b.opts.Size)
-				timer.Reset(b.opts.Linger)
+				if b.opts.Linger > 0 {
+					timer.Reset(b.opts.Linger)
+				}
 			}
 			batch = append(batch, e)
 			weight += w
-			if len(batch) == b.opts.Size || (b.opts.MaxWeight > 0 && weight >= b.opts.MaxWeight) {
+			full := len(batch) == b.opts.Size || (b.opts.MaxWeight > 0 && weight >= b.opts.MaxWeight)
+			if full || (b.opts.Linger == 0 && len(b.in) == 0) {
 				timer.Stop()
 				dispatch(batch)
 				batch, weight = nil, 0

@@ -128,3 +128,49 @@ func TestMaxWeightSplitsBatches(t *testing.T) {
 	// 40+40 fit, the third 40 would pass 100; 150 is alone; 10+90 reach 100.
 	is.Equal(got, [][]int{{40, 40}, {40}, {150}, {10, 90}, {5}})
 }
+
+// With no linger a batch is what is waiting when the batcher gets to it:
+// entries queued together go together, and those that arrive while every
+// flush slot is busy gather for the next batches.
+func TestZeroLinger(t *testing.T) {
+	is := is.New(t)
+	batches := make(chan []int, 20)
+	gate := make(chan struct{})
+	b, err := batcher.New(batcher.Options{Size: 10, MaxInFlight: 1}, func(_ context.Context, batch []int) {
+		batches <- slices.Clone(batch)
+		<-gate
+	})
+	is.NoErr(err)
+	for i := range 3 { // queued before the batcher runs
+		b.Add(i)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		b.Run(context.Background())
+	}()
+	is.Equal(<-batches, []int{0, 1, 2}) // one batch, without waiting for more
+
+	// The only flush slot is busy: what arrives meanwhile gathers.
+	added := make(chan struct{})
+	go func() {
+		defer close(added)
+		for i := 3; i < 13; i++ {
+			b.Add(i)
+		}
+	}()
+	<-added
+	close(gate)
+	b.Close()
+	<-done
+	close(batches)
+	var got []int
+	n := 1
+	for batch := range batches {
+		is.True(len(batch) <= 10)
+		got = append(got, batch...)
+		n++
+	}
+	is.Equal(got, []int{3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) // all of them, in order
+	is.True(n <= 3)                                         // in at most two more batches
+}

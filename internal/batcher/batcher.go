@@ -97,8 +97,7 @@ func (b *Batcher[E]) Run(ctx context.Context) {
 	slots := make(chan struct{}, b.opts.MaxInFlight)
 	var wg sync.WaitGroup
 	defer wg.Wait()
-	dispatch := func(batch []E) {
-		slots <- struct{}{}
+	launch := func(batch []E) { // a slot has been taken for it
 		wg.Go(func() {
 			defer func() { <-slots }()
 			b.flush(ctx, batch)
@@ -107,27 +106,54 @@ func (b *Batcher[E]) Run(ctx context.Context) {
 
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
-	var batch []E
-	weight := 0
+	var (
+		batch    []E
+		weight   int
+		lingered bool // the batch's linger is over: it goes when a slot is free
+		carry    []E  // an entry too heavy to join the batch, first in the next
+		closed   bool
+	)
+	start := func(first []E) {
+		batch, weight, lingered = nil, 0, false
+		if len(first) > 0 {
+			batch = append(make([]E, 0, b.opts.Size), first...)
+		}
+		for _, e := range first {
+			weight += b.weigh(e)
+		}
+		if len(batch) > 0 && b.opts.Linger > 0 {
+			timer.Reset(b.opts.Linger)
+		}
+	}
 	for {
+		full := len(carry) > 0 || len(batch) == b.opts.Size || (b.opts.MaxWeight > 0 && weight >= b.opts.MaxWeight)
+		if closed && len(batch) == 0 {
+			return
+		}
+		// The batch is due when full, when its linger is over, with no
+		// linger when nothing more is waiting, or at the end. Until a
+		// flush slot is free it keeps taking entries, unless it is full.
+		due := full || lingered || closed || (b.opts.Linger == 0 && len(b.in) == 0)
+		var in <-chan E
+		if !full && !closed {
+			in = b.in
+		}
+		var slot chan<- struct{}
+		if due && len(batch) > 0 {
+			slot = slots
+		}
 		select {
-		case e, ok := <-b.in:
+		case e, ok := <-in:
 			if !ok {
-				if len(batch) > 0 {
-					dispatch(batch)
-				}
-				return
+				closed = true
+				continue
 			}
-			w := 0
-			if b.opts.MaxWeight > 0 && b.weight != nil {
-				w = b.weight(e)
-				if len(batch) > 0 && weight+w > b.opts.MaxWeight {
-					timer.Stop()
-					dispatch(batch)
-					batch, weight = nil, 0
-				}
+			w := b.weigh(e)
+			if b.opts.MaxWeight > 0 && len(batch) > 0 && weight+w > b.opts.MaxWeight {
+				carry = []E{e}
+				continue
 			}
-			if batch == nil {
+			if len(batch) == 0 {
 				batch = make([]E, 0, b.opts.Size)
 				if b.opts.Linger > 0 {
 					timer.Reset(b.opts.Linger)
@@ -135,17 +161,21 @@ func (b *Batcher[E]) Run(ctx context.Context) {
 			}
 			batch = append(batch, e)
 			weight += w
-			full := len(batch) == b.opts.Size || (b.opts.MaxWeight > 0 && weight >= b.opts.MaxWeight)
-			if full || (b.opts.Linger == 0 && len(b.in) == 0) {
-				timer.Stop()
-				dispatch(batch)
-				batch, weight = nil, 0
-			}
+		case slot <- struct{}{}:
+			timer.Stop()
+			launch(batch)
+			start(carry)
+			carry = nil
 		case <-timer.C:
-			if len(batch) > 0 {
-				dispatch(batch)
-				batch, weight = nil, 0
-			}
+			lingered = true
 		}
 	}
+}
+
+// weigh returns e's weight, or 0 when batches are not weighed.
+func (b *Batcher[E]) weigh(e E) int {
+	if b.opts.MaxWeight > 0 && b.weight != nil {
+		return b.weight(e)
+	}
+	return 0
 }

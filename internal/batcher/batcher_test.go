@@ -129,48 +129,57 @@ func TestMaxWeightSplitsBatches(t *testing.T) {
 	is.Equal(got, [][]int{{40, 40}, {40}, {150}, {10, 90}, {5}})
 }
 
-// With no linger a batch is what is waiting when the batcher gets to it:
-// entries queued together go together, and those that arrive while every
-// flush slot is busy gather for the next batches.
-func TestZeroLinger(t *testing.T) {
+// gatherWhileBusy runs a batcher of size 10 whose single flush slot is held
+// by a first batch, made of first, while 20 more entries arrive. Twenty
+// Adds can only all return if the batcher took ten of them into a batch
+// while the slot was busy (the other ten fill its queue), so it checks that
+// the batch waiting for the slot kept growing to full, then that everything
+// went out in order.
+func gatherWhileBusy(t *testing.T, linger time.Duration, first []int) {
 	is := is.New(t)
-	batches := make(chan []int, 20)
+	batches := make(chan []int, 30)
 	gate := make(chan struct{})
-	b, err := batcher.New(batcher.Options{Size: 10, MaxInFlight: 1}, func(_ context.Context, batch []int) {
+	b, err := batcher.New(batcher.Options{Size: 10, Linger: linger, MaxInFlight: 1}, func(_ context.Context, batch []int) {
 		batches <- slices.Clone(batch)
 		<-gate
 	})
 	is.NoErr(err)
-	for i := range 3 { // queued before the batcher runs
-		b.Add(i)
+	for _, v := range first { // queued before the batcher runs
+		b.Add(v)
 	}
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		b.Run(context.Background())
 	}()
-	is.Equal(<-batches, []int{0, 1, 2}) // one batch, without waiting for more
+	is.Equal(<-batches, first) // one batch; its flush holds the slot
 
-	// The only flush slot is busy: what arrives meanwhile gathers.
-	added := make(chan struct{})
-	go func() {
-		defer close(added)
-		for i := 3; i < 13; i++ {
-			b.Add(i)
-		}
-	}()
-	<-added
+	for i := 100; i < 120; i++ {
+		b.Add(i)
+	}
 	close(gate)
 	b.Close()
 	<-done
 	close(batches)
-	var got []int
-	n := 1
+	var rest [][]int
+	var all []int
 	for batch := range batches {
-		is.True(len(batch) <= 10)
-		got = append(got, batch...)
-		n++
+		rest = append(rest, batch)
+		all = append(all, batch...)
 	}
-	is.Equal(got, []int{3, 4, 5, 6, 7, 8, 9, 10, 11, 12}) // all of them, in order
-	is.True(n <= 3)                                         // in at most two more batches
+	is.Equal(rest[0], []int{100, 101, 102, 103, 104, 105, 106, 107, 108, 109}) // grew while the slot was busy
+	want := make([]int, 0, 20)
+	for i := 100; i < 120; i++ {
+		want = append(want, i)
+	}
+	is.Equal(all, want) // everything, in order
 }
+
+// With no linger a batch is what is waiting when the batcher gets to it:
+// entries queued together go together, and those that arrive while every
+// flush slot is busy join the batch waiting for one.
+func TestZeroLinger(t *testing.T) { gatherWhileBusy(t, 0, []int{0, 1, 2}) }
+
+// A batch whose linger is over keeps taking entries while it waits for a
+// flush slot.
+func TestDueBatchGrowsWhileSlotsAreBusy(t *testing.T) { gatherWhileBusy(t, time.Millisecond, []int{0}) }

@@ -371,22 +371,22 @@ func (c *consumer) complete(f *inflight, err error) {
 		return // already released at shutdown
 	}
 	c.window.Release(1)
+	var delay time.Duration // when retried, how long it stays invisible
 	retried := false
 	switch {
 	case err == nil:
 		c.stats.Acked.Add(1)
 		c.ack(f.receipt.ReceiptHandle)
 	case flow.IsPermanent(err):
-		retried = c.poisoned(f, err)
+		delay, retried = c.poisoned(f, err)
 	case c.opts.OnError == DeleteOnError:
 		c.stats.Acked.Add(1)
 		c.ack(f.receipt.ReceiptHandle)
 	default:
-		c.retry(f)
-		retried = true
+		delay, retried = c.retry(f), true
 	}
 	if f.group != "" {
-		c.next(f, retried, c.delay(f))
+		c.next(f, retried, delay)
 	}
 }
 
@@ -396,14 +396,14 @@ func (c *consumer) ack(receipt string) {
 	}
 }
 
-func (c *consumer) retry(f *inflight) {
+// retry returns a failed message to the queue after its backoff, and
+// returns the delay it drew (jittered: the messages held behind it go back
+// with the same one).
+func (c *consumer) retry(f *inflight) time.Duration {
 	c.stats.Retried.Add(1)
-	c.changes.Add(change{f.receipt.ReceiptHandle, c.delay(f)})
-}
-
-// delay is how long a failed message stays invisible before it is retried.
-func (c *consumer) delay(f *inflight) time.Duration {
-	return c.opts.Backoff.Delay(max(f.receiveCount, 1))
+	delay := c.opts.Backoff.Delay(max(f.receiveCount, 1))
+	c.changes.Add(change{f.receipt.ReceiptHandle, delay})
+	return delay
 }
 
 // release makes a message visible again at once, without counting a failure.
@@ -413,8 +413,8 @@ func (c *consumer) release(receipt string) {
 }
 
 // poisoned takes a permanently failed message down the poison path. It
-// reports whether the message is retried.
-func (c *consumer) poisoned(f *inflight, err error) bool {
+// reports whether the message is retried, and with what delay.
+func (c *consumer) poisoned(f *inflight, err error) (time.Duration, bool) {
 	switch {
 	case c.opts.OnPermanent == Discard:
 		c.stats.Poisoned.Add(1)
@@ -425,10 +425,9 @@ func (c *consumer) poisoned(f *inflight, err error) bool {
 	default:
 		// Retry, or no dead-letter queue to send it to: SQS's redrive
 		// policy (if any) moves it after maxReceiveCount receives.
-		c.retry(f)
-		return true
+		return c.retry(f), true
 	}
-	return false
+	return 0, false
 }
 
 // run owns the batchers and the heartbeat for the life of the pipeline: it

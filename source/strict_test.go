@@ -13,9 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/matryer/is"
+	"github.com/sqsflow/sqsflow/emulator"
 	"github.com/sqsflow/sqsflow/envelope"
 	"github.com/sqsflow/sqsflow/flow"
 	"github.com/sqsflow/sqsflow/flow/flowtest"
+	"github.com/sqsflow/sqsflow/internal/awsiface"
 	"github.com/sqsflow/sqsflow/internal/testenv"
 	"github.com/sqsflow/sqsflow/provision"
 	"github.com/sqsflow/sqsflow/source"
@@ -174,4 +176,74 @@ func TestStrictOrderDrain(t *testing.T) {
 	is.Equal(log.outOfOrder(), nil)
 	is.Equal(done.duplicates(), 0)
 	is.Equal(done.distinct(), n)
+}
+
+// visibilityRecorder passes calls on and records the visibility timeouts
+// that ChangeMessageVisibilityBatch sets above zero, closing full once it has
+// recorded want of them.
+type visibilityRecorder struct {
+	awsiface.SQS
+	want int
+
+	mu       sync.Mutex
+	timeouts []int32
+	full     chan struct{}
+}
+
+func (v *visibilityRecorder) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, opts ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	v.mu.Lock()
+	for _, e := range in.Entries {
+		if e.VisibilityTimeout > 0 {
+			v.timeouts = append(v.timeouts, e.VisibilityTimeout)
+			if len(v.timeouts) == v.want {
+				close(v.full)
+			}
+		}
+	}
+	v.mu.Unlock()
+	return v.SQS.ChangeMessageVisibilityBatch(ctx, in, opts...)
+}
+
+// A retried message and the messages held behind it go back to the queue
+// with one delay, even with a jittered backoff: none of the group can come
+// back before the message that failed.
+func TestStrictOrderGivesBackWithTheFailedMessagesDelay(t *testing.T) {
+	t.Parallel()
+	is := is.New(t)
+	// The embedded emulator, whatever SQSFLOW_TEST_ENDPOINT says: it hands
+	// out a group's five messages in one receive (fauxqs hands out one).
+	srv, err := emulator.Start(context.Background(), emulator.Options{})
+	is.NoErr(err)
+	defer srv.Close()
+	client := sqs.NewFromConfig(srv.Config())
+	q, err := client.CreateQueue(context.Background(), &sqs.CreateQueueInput{
+		QueueName: aws.String("strict-delay.fifo"), Attributes: map[string]string{"FifoQueue": "true"},
+	})
+	is.NoErr(err)
+	for i := range 5 {
+		_, err := client.SendMessage(context.Background(), &sqs.SendMessageInput{
+			QueueUrl: q.QueueUrl, MessageBody: aws.String(sqsBody(t, Order{ID: i, Currency: "g"})),
+			MessageGroupId: aws.String("g"), MessageDeduplicationId: aws.String(strconv.Itoa(i)),
+		})
+		is.NoErr(err)
+	}
+	rec := &visibilityRecorder{SQS: client, want: 5, full: make(chan struct{})}
+	p := flow.New(flow.WithLogger(quiet))
+	src := source.SQS(p, aws.ToString(q.QueueUrl), source.Options{
+		AWS: srv.Config(), SQS: rec, FIFO: true, StrictOrder: true, Logger: quiet,
+		WaitTime: time.Second, AckLinger: time.Millisecond, Receivers: 1,
+		// From 0 to 2 minutes: two draws would rarely agree.
+		Backoff: source.Backoff{Base: time.Minute, Max: 2 * time.Minute, Jitter: 1},
+	})
+	handled := stage.Map(envelope.DecodeJSON[Order](src), 1, func(_ context.Context, o Order) (Order, error) {
+		return o, errors.New("downstream unavailable") // the group's first fails; the rest wait behind it
+	})
+	stage.Each(handled, 1, func(context.Context, Order) error { return nil })
+	is.NoErr(flowtest.RunUntil(p, rec.full, time.Minute))
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	is.Equal(len(rec.timeouts), 5) // the failed message and the four held behind it
+	for _, got := range rec.timeouts[1:] {
+		is.Equal(got, rec.timeouts[0]) // one delay for all
+	}
 }

@@ -110,26 +110,24 @@ func (b *Batcher[E]) Run(ctx context.Context) {
 		batch    []E
 		weight   int
 		lingered bool // the batch's linger is over: it goes when a slot is free
-		carry    []E  // an entry too heavy to join the batch, first in the next
 		closed   bool
+		carry    *E // an entry too heavy to join the batch, first in the next
 	)
-	start := func(first []E) {
-		batch, weight, lingered = nil, 0, false
-		if len(first) > 0 {
-			batch = append(make([]E, 0, b.opts.Size), first...)
+	add := func(e E, w int) {
+		if len(batch) == 0 {
+			batch = make([]E, 0, b.opts.Size)
+			if b.opts.Linger > 0 {
+				timer.Reset(b.opts.Linger)
+			}
 		}
-		for _, e := range first {
-			weight += b.weigh(e)
-		}
-		if len(batch) > 0 && b.opts.Linger > 0 {
-			timer.Reset(b.opts.Linger)
-		}
+		batch = append(batch, e)
+		weight += w
 	}
 	for {
-		full := len(carry) > 0 || len(batch) == b.opts.Size || (b.opts.MaxWeight > 0 && weight >= b.opts.MaxWeight)
 		if closed && len(batch) == 0 {
 			return
 		}
+		full := carry != nil || len(batch) == b.opts.Size || (b.opts.MaxWeight > 0 && weight >= b.opts.MaxWeight)
 		// The batch is due when full, when its linger is over, with no
 		// linger when nothing more is waiting, or at the end. Until a
 		// flush slot is free it keeps taking entries, unless it is full.
@@ -150,22 +148,18 @@ func (b *Batcher[E]) Run(ctx context.Context) {
 			}
 			w := b.weigh(e)
 			if b.opts.MaxWeight > 0 && len(batch) > 0 && weight+w > b.opts.MaxWeight {
-				carry = []E{e}
+				carry = &e
 				continue
 			}
-			if len(batch) == 0 {
-				batch = make([]E, 0, b.opts.Size)
-				if b.opts.Linger > 0 {
-					timer.Reset(b.opts.Linger)
-				}
-			}
-			batch = append(batch, e)
-			weight += w
+			add(e, w)
 		case slot <- struct{}{}:
 			timer.Stop()
 			launch(batch)
-			start(carry)
-			carry = nil
+			batch, weight, lingered = nil, 0, false
+			if carry != nil {
+				add(*carry, b.weigh(*carry))
+				carry = nil
+			}
 		case <-timer.C:
 			lingered = true
 		}

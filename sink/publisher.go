@@ -125,7 +125,7 @@ func (p *Publisher) send(ctx context.Context, key string, data any, opts []Optio
 	if err != nil {
 		return "", err
 	}
-	cl := &call{done: make(chan result, 1)}
+	cl := &call{}
 	if err := prepare(c, withConfig(r.tgt, c), &funcs, data, (*flow.Meta)(nil), &cl.out); err != nil {
 		return "", fmt.Errorf("sink: %s: %w", r.tgt, err)
 	}
@@ -135,6 +135,7 @@ func (p *Publisher) send(ctx context.Context, key string, data any, opts []Optio
 	if err := ctx.Err(); err != nil {
 		return "", err // the caller has given up: nothing is sent
 	}
+	cl.done = make(chan result, 1)
 	if !r.batch.Add(cl) {
 		return "", ErrClosed
 	}
